@@ -1,0 +1,3 @@
+"""tuicrm: a keyboard-driven CRM that lives in the terminal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,106 @@
+"""Options and error handling shared by every command: one clear line and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import click
+
+EXIT_OK, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class CliContext:
+    db: str | None = None
+    user: str | None = None
+    lang: str | None = None
+    config: str | None = None
+
+    def settings(self):
+        import os
+
+        from tuicrm import config
+
+        if self.config:
+            os.environ["TUICRM_CONFIG"] = self.config
+        s = config.load()
+        for w in s.warnings:
+            click.echo(f"tuicrm: {w}", err=True)
+        if self.lang:
+            s.language = self.lang
+        return s
+
+    def session(self, *, must_exist: bool = False):
+        from tuicrm import i18n
+        from tuicrm.session import open_session
+
+        settings = self.settings()
+        i18n.set_language(settings.language)
+        return open_session(self.db, settings, user=self.user, must_exist=must_exist)
+
+
+def _store(name):
+    def callback(ctx: click.Context, _param, value):
+        obj = ctx.ensure_object(CliContext)
+        if value is not None:
+            setattr(obj, name, value)
+        return value
+
+    return callback
+
+
+def common_options(fn):
+    """--db/--user/--lang/--config, accepted before or after the subcommand."""
+    fn = click.option("--config", "config", default=None, expose_value=False, callback=_store("config"),
+                      help="Config file (default: the user config dir; env TUICRM_CONFIG).")(fn)
+    fn = click.option("--lang", "lang", type=click.Choice(["auto", "en", "ru"]), default=None, expose_value=False,
+                      callback=_store("lang"), help="Interface language.")(fn)
+    fn = click.option("--user", "user", default=None, envvar="TUICRM_USER", expose_value=False, callback=_store("user"),
+                      help="Act as this user (login); default: the OS login.")(fn)
+    fn = click.option("--db", "db", default=None, envvar="TUICRM_DB", expose_value=False, callback=_store("db"),
+                      help="Database URL: sqlite:///path.db or postgresql://user:pass@host:port/db (env TUICRM_DB).")(fn)
+    return fn
+
+
+def fail(message: str, code: int = EXIT_ERROR):
+    click.echo(f"tuicrm: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def cli_errors():
+    """Turn known failures into one line on stderr and exit 2."""
+    from peewee import DatabaseError, InterfaceError
+
+    from tuicrm.db.connection import DatabaseUnavailable
+    from tuicrm.services.base import ServiceError
+
+    try:
+        yield
+    except DatabaseUnavailable as exc:
+        fail(str(exc))
+    except ServiceError as exc:
+        fail(str(exc))
+    except (DatabaseError, InterfaceError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fail(f"database error: {first}")
+    except OSError as exc:
+        fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def command(group: click.Group, *args, **kwargs):
+    """``@command(main, "lookup")``: a subcommand that also takes the common options."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **kw):
+            return fn(*a, **kw)
+
+        return group.command(*args, **kwargs)(common_options(click.pass_obj(wrapper)))
+
+    return deco

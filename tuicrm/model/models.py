@@ -1,0 +1,485 @@
+"""Peewee models for the whole product (PRODUCT.md), on one DatabaseProxy.
+
+Conventions
+- Datetimes are naive UTC (``utcnow()``); the UI converts to the user's zone.
+- Money is an integer number of minor units (kopecks) in ``amount_minor`` plus a currency code.
+- Enumerations are short strings (see ``tuicrm.model.enums``).
+- Editable records carry ``created_at``, ``updated_at`` and ``row_version``; a write that expects
+  version N updates ``WHERE id = ? AND row_version = N`` (optimistic locking, see services.base).
+- Cards a user may want back are archived (``archived_at``), never deleted.
+- ``name_key`` columns hold ``search_key(text)``: casefolded, ё→е, single-spaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    SQL,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Check,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SmallIntegerField,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now, second precision (what we store everywhere)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Editable(BaseModel):
+    """A record a user edits: timestamps and a row version for optimistic locking."""
+
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    row_version = IntegerField(default=1)
+
+
+# --- people who use the CRM ------------------------------------------------------------------
+
+
+class User(Editable):
+    login = CharField(max_length=64, unique=True)
+    name = CharField(max_length=200)
+    role = CharField(max_length=16, default="manager")  # enums.Role
+    email = CharField(max_length=254, null=True)
+    timezone = CharField(max_length=64, null=True)  # IANA name
+    daily_call_target = IntegerField(null=True)
+    is_active = BooleanField(default=True)
+
+
+# --- import batches first: cards point at the batch that created them -------------------------
+
+
+class ImportBatch(BaseModel):
+    filename = CharField(max_length=500)
+    sheet = CharField(max_length=200, null=True)
+    preset = CharField(max_length=100, null=True)
+    policy = CharField(max_length=16, default="merge")  # merge / skip / create
+    mapping = TextField(null=True)  # JSON: column -> field
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    undone_at = DateTimeField(null=True)
+    status = CharField(max_length=16, default="running")  # enums.ImportStatus
+    rows_total = IntegerField(default=0)
+    created = IntegerField(default=0)
+    merged = IntegerField(default=0)
+    skipped = IntegerField(default=0)
+    rejected = IntegerField(default=0)
+    report = TextField(null=True)  # JSON: per-row reasons
+
+
+# --- organizations and their people ----------------------------------------------------------
+
+
+class Company(Editable):
+    name = CharField(max_length=300)
+    name_key = CharField(max_length=300, index=True)
+    legal_form = CharField(max_length=32, null=True)  # ООО, АО, ИП…
+    inn = CharField(max_length=12, null=True, index=True)  # tax id
+    kpp = CharField(max_length=9, null=True)
+    ogrn = CharField(max_length=15, null=True)
+    address = TextField(null=True)
+    site = CharField(max_length=300, null=True)
+    industry = CharField(max_length=200, null=True)
+    segment = CharField(max_length=100, null=True, index=True)
+    source = CharField(max_length=200, null=True)
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="companies")
+    visibility = CharField(max_length=16, default="shared")  # enums.Visibility
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
+    # Denormalized by services.activities for lists and plan-tomorrow at scale:
+    last_contact_at = DateTimeField(null=True)
+    next_activity_at = DateTimeField(null=True)
+    archived_at = DateTimeField(null=True)
+    merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="+")
+
+    class Meta:
+        indexes = (
+            (("owner", "name_key"), False),
+            (("last_contact_at",), False),
+        )
+
+
+class Person(Editable):
+    last_name = CharField(max_length=100, default="")
+    first_name = CharField(max_length=100, default="")
+    middle_name = CharField(max_length=100, default="")
+    full_name = CharField(max_length=320)  # as displayed; kept in step by services
+    name_key = CharField(max_length=320, index=True)
+    position = CharField(max_length=200, null=True)
+    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="persons")
+    birthday = DateField(null=True)
+    source = CharField(max_length=200, null=True)
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="persons")
+    visibility = CharField(max_length=16, default="shared")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
+    last_contact_at = DateTimeField(null=True)
+    next_activity_at = DateTimeField(null=True)
+    archived_at = DateTimeField(null=True)
+    merged_into = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="+")
+
+    class Meta:
+        indexes = (
+            (("owner", "name_key"), False),
+            (("last_contact_at",), False),
+        )
+
+
+class Phone(BaseModel):
+    """A phone of a person or of a company (exactly one of the two)."""
+
+    person = ForeignKeyField(Person, null=True, on_delete="CASCADE", backref="phones")
+    company = ForeignKeyField(Company, null=True, on_delete="CASCADE", backref="phones")
+    raw = CharField(max_length=500)  # exactly as typed or imported
+    e164 = CharField(max_length=20, null=True, index=True)  # None when not valid
+    extension = CharField(max_length=20, null=True)
+    digits_rev = CharField(max_length=40, index=True)  # reversed national digits: suffix search
+    kind = CharField(max_length=16, default="mobile")  # enums.PhoneKind
+    is_valid = BooleanField(default=True)
+    invalid_reason = CharField(max_length=200, null=True)
+    note = CharField(max_length=200, null=True)  # label stripped from the raw text
+    is_primary = BooleanField(default=False)
+    position = SmallIntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        constraints = [Check("(person_id IS NULL) <> (company_id IS NULL)")]
+
+
+class Email(BaseModel):
+    person = ForeignKeyField(Person, null=True, on_delete="CASCADE", backref="emails")
+    company = ForeignKeyField(Company, null=True, on_delete="CASCADE", backref="emails")
+    address = CharField(max_length=254)
+    address_lower = CharField(max_length=254, index=True)
+    kind = CharField(max_length=16, default="work")
+    is_valid = BooleanField(default=True)
+    is_primary = BooleanField(default=False)
+    position = SmallIntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        constraints = [Check("(person_id IS NULL) <> (company_id IS NULL)")]
+
+
+class SearchToken(BaseModel):
+    """Inverted index of name words for prefix search in any word order on both engines.
+
+    ``kind`` is 'p' (person) or 'c' (company); a person's tokens include its company's words.
+    """
+
+    token = CharField(max_length=64)
+    kind = CharField(max_length=1)
+    ref_id = IntegerField()
+
+    class Meta:
+        primary_key = False
+        indexes = (
+            (("token", "kind", "ref_id"), False),
+            (("kind", "ref_id"), False),
+        )
+
+
+class Tag(BaseModel):
+    name = CharField(max_length=100)
+    name_key = CharField(max_length=100, unique=True)
+    color = CharField(max_length=16, null=True)
+
+
+class PersonTag(BaseModel):
+    person = ForeignKeyField(Person, on_delete="CASCADE", backref="tag_links")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="+")
+
+    class Meta:
+        indexes = ((("person", "tag"), True), (("tag",), False))
+
+
+class CompanyTag(BaseModel):
+    company = ForeignKeyField(Company, on_delete="CASCADE", backref="tag_links")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="+")
+
+    class Meta:
+        indexes = ((("company", "tag"), True), (("tag",), False))
+
+
+class CustomField(Editable):
+    entity = CharField(max_length=16)  # person / company / deal
+    code = CharField(max_length=64)
+    label = CharField(max_length=200)
+    kind = CharField(max_length=16, default="text")  # enums.CustomFieldKind
+    choices = TextField(null=True)  # JSON list for kind=choice
+    position = SmallIntegerField(default=0)
+    archived_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("entity", "code"), True),)
+
+
+# --- funnel ----------------------------------------------------------------------------------
+
+
+class Pipeline(Editable):
+    name = CharField(max_length=200)
+    is_default = BooleanField(default=False)
+    position = SmallIntegerField(default=0)
+    archived_at = DateTimeField(null=True)
+
+
+class Stage(Editable):
+    pipeline = ForeignKeyField(Pipeline, on_delete="RESTRICT", backref="stages")
+    name = CharField(max_length=200)
+    position = SmallIntegerField(default=0)
+    probability = SmallIntegerField(default=0)  # percent, the default for deals in it
+    kind = CharField(max_length=8, default="open")  # enums.StageKind
+    stale_days = IntegerField(null=True)  # a deal longer than this in the stage is stale
+    archived_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("pipeline", "position"), False),)
+
+
+class LossReason(Editable):
+    name = CharField(max_length=200, unique=True)
+    needs_competitor = BooleanField(default=False)
+    position = SmallIntegerField(default=0)
+    archived_at = DateTimeField(null=True)
+
+
+class Competitor(Editable):
+    name = CharField(max_length=200, unique=True)
+    site = CharField(max_length=300, null=True)
+    archived_at = DateTimeField(null=True)
+
+
+class Deal(Editable):
+    title = CharField(max_length=300)
+    title_key = CharField(max_length=300, index=True)
+    pipeline = ForeignKeyField(Pipeline, on_delete="RESTRICT", backref="deals")
+    stage = ForeignKeyField(Stage, on_delete="RESTRICT", backref="deals")
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="deals")
+    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="deals")
+    amount_minor = BigIntegerField(default=0)
+    currency = CharField(max_length=3, default="RUB")
+    probability = SmallIntegerField(null=True)  # None: the stage's default
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="deals")
+    expected_close = DateField(null=True)
+    stage_entered_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)
+    loss_reason = ForeignKeyField(LossReason, null=True, on_delete="SET NULL", backref="+")
+    competitor = ForeignKeyField(Competitor, null=True, on_delete="SET NULL", backref="+")
+    source = CharField(max_length=200, null=True)
+    position = IntegerField(default=0)  # order within its stage column
+    import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
+    archived_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("stage", "owner"), False),
+            (("owner", "stage"), False),
+            (("expected_close",), False),
+            (("closed_at",), False),
+        )
+
+
+class DealTag(BaseModel):
+    deal = ForeignKeyField(Deal, on_delete="CASCADE", backref="tag_links")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="+")
+
+    class Meta:
+        indexes = ((("deal", "tag"), True), (("tag",), False))
+
+
+class StageChange(BaseModel):
+    deal = ForeignKeyField(Deal, on_delete="CASCADE", backref="stage_changes")
+    from_stage = ForeignKeyField(Stage, null=True, on_delete="RESTRICT", backref="+")
+    to_stage = ForeignKeyField(Stage, on_delete="RESTRICT", backref="+")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    changed_at = DateTimeField(default=utcnow)
+    note = TextField(null=True)
+
+    class Meta:
+        indexes = (
+            (("deal", "changed_at"), False),
+            (("changed_at",), False),
+        )
+
+
+class SalesTarget(Editable):
+    """A head's monthly plan figure for a manager (reports: won against plan)."""
+
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="targets")
+    month = DateField()  # first day of the month
+    amount_minor = BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("user", "month"), True),)
+
+
+# --- activities, notes -----------------------------------------------------------------------
+
+
+class Activity(Editable):
+    kind = CharField(max_length=16)  # enums.ActivityKind
+    subject = CharField(max_length=500, default="")
+    due_at = DateTimeField(null=True)  # planned time, UTC
+    duration_min = IntegerField(null=True)
+    done_at = DateTimeField(null=True)  # completion time, UTC; None = open
+    outcome = CharField(max_length=16, null=True)  # enums.Outcome
+    result = TextField(null=True)
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="activities")
+    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="activities")
+    deal = ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="activities")
+    assignee = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="activities")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    follow_up_of = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="follow_ups")
+    import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
+    archived_at = DateTimeField(null=True)  # cancelled
+
+    class Meta:
+        indexes = (
+            (("assignee", "due_at"), False),
+            (("assignee", "done_at"), False),
+            (("person", "due_at"), False),
+            (("company", "due_at"), False),
+            (("deal", "due_at"), False),
+            (("done_at",), False),
+            (("due_at",), False),
+            (("created_at",), False),
+        )
+
+
+class Note(Editable):
+    text = TextField()
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="notes")
+    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="notes")
+    deal = ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="notes")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
+    archived_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("person", "created_at"), False),
+            (("company", "created_at"), False),
+            (("deal", "created_at"), False),
+        )
+
+
+class CustomValue(BaseModel):
+    field = ForeignKeyField(CustomField, on_delete="CASCADE", backref="values")
+    person = ForeignKeyField(Person, null=True, on_delete="CASCADE", backref="custom_values")
+    company = ForeignKeyField(Company, null=True, on_delete="CASCADE", backref="custom_values")
+    deal = ForeignKeyField(Deal, null=True, on_delete="CASCADE", backref="custom_values")
+    value_text = TextField(null=True)
+    value_number = BigIntegerField(null=True)  # numbers as integer thousandths
+    value_date = DateField(null=True)
+
+    class Meta:
+        indexes = (
+            (("field", "person"), False),
+            (("field", "company"), False),
+            (("field", "deal"), False),
+        )
+
+
+# --- bookkeeping -----------------------------------------------------------------------------
+
+
+class ImportItem(BaseModel):
+    """One record an import created or changed, so the whole batch can be undone."""
+
+    batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", backref="items")
+    entity = CharField(max_length=16)  # enums.Entity
+    entity_id = IntegerField()
+    action = CharField(max_length=8)  # created / merged
+    before = TextField(null=True)  # JSON of the fields a merge changed, to revert them
+
+    class Meta:
+        indexes = ((("batch", "entity"), False),)
+
+
+class AuditLog(BaseModel):
+    at = DateTimeField(default=utcnow)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    entity = CharField(max_length=16)
+    entity_id = IntegerField()
+    action = CharField(max_length=32)  # create / update / archive / restore / merge / handover …
+    changes = TextField(null=True)  # JSON {field: [old, new]}
+
+    class Meta:
+        indexes = ((("entity", "entity_id", "at"), False), (("at",), False))
+
+
+class SavedReport(Editable):
+    name = CharField(max_length=200)
+    owner = ForeignKeyField(User, null=True, on_delete="CASCADE", backref="+")
+    report = CharField(max_length=32)
+    params = TextField()  # JSON
+    slot = SmallIntegerField(null=True)  # number key
+
+    class Meta:
+        indexes = ((("owner", "name"), True),)
+
+
+class ImportPreset(Editable):
+    name = CharField(max_length=200, unique=True)
+    mapping = TextField()  # JSON
+
+
+class Setting(BaseModel):
+    """Base-wide settings shared by the team (e.g. the default phone region)."""
+
+    key = CharField(max_length=100, primary_key=True)
+    value = TextField()  # JSON
+
+
+ALL_MODELS = [
+    User,
+    ImportBatch,
+    Company,
+    Person,
+    Phone,
+    Email,
+    SearchToken,
+    Tag,
+    PersonTag,
+    CompanyTag,
+    CustomField,
+    Pipeline,
+    Stage,
+    LossReason,
+    Competitor,
+    Deal,
+    DealTag,
+    StageChange,
+    SalesTarget,
+    Activity,
+    Note,
+    CustomValue,
+    ImportItem,
+    AuditLog,
+    SavedReport,
+    ImportPreset,
+    Setting,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["BaseModel", "Editable", "database", "utcnow", "SQL"]

@@ -1,0 +1,301 @@
+"""Phone numbers: split a cell, peel labels and extensions, normalize to E.164 with phonenumbers.
+
+Rules (Russian habits first, the default region is a setting):
+- a cell may hold several numbers separated by ``,`` ``;`` ``/`` or new lines; a part that starts
+  with an extension marker (``, доб. 12``) belongs to the number before it;
+- extensions written ``доб`` ``доб.`` ``доп.`` ``вн.`` ``внутр.`` ``ext`` ``x`` ``#`` are peeled off;
+- labels such as ``тел.``/``моб.:`` and names in brackets are stripped and kept as a note;
+- with region RU: 8 / 7 / +7 / no prefix with 10 digits mean Russia; 810 starts an international call;
+- Excel numeric cells (``9161234567.0``) are read as integers;
+- digits are never cut or padded: a result's national digits are always the tail of what was typed;
+- anything not valid is kept raw, flagged, with the reason — never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+DEFAULT_REGION = "RU"
+
+_SEPARATORS = re.compile(r"[;,/\n\r|]+|\s{3,}")
+_EXT_WORDS = r"(?:доб(?:авочный)?|доп|вн(?:утр(?:енний)?)?|ext(?:ension)?|x|#)"
+_EXT_TAIL = re.compile(rf"(?:^|[\s,.(]|(?<=\d)){_EXT_WORDS}\s*[.:№]?\s*(\d{{1,7}})\s*\)?\s*$", re.IGNORECASE)
+_EXT_ONLY = re.compile(rf"^\s*\(?\s*{_EXT_WORDS}\s*[.:№]?\s*\d{{1,7}}\s*\)?\s*$", re.IGNORECASE)
+_LABELS = {
+    "mobile": r"моб(?:ильный)?|сот(?:овый)?|mob(?:ile)?|cell",
+    "work": r"раб(?:очий)?|work|office|оф(?:ис)?",
+    "home": r"дом(?:ашний)?|home",
+    "fax": r"факс|fax",
+    "": r"тел(?:ефон)?|tel(?:ephone)?|phone|т",
+}
+_LABEL = re.compile(
+    r"^\s*(?P<label>(?:" + "|".join(f"(?:{v})" for v in _LABELS.values()) + r"))\.?\s*[:\-–]?\s*(?=[\d+(])",
+    re.IGNORECASE,
+)
+_BRACKET_TEXT = re.compile(r"[(\[]([^()\[\]]*[^\W\d_][^()\[\]]*)[)\]]")  # brackets holding letters
+_TRAILING_TEXT = re.compile(r"(?<=\d)\s*[-–—:]?\s*([^\W\d_][^\d]*)$")  # "…45-67 Иван Петрович"
+_LEADING_TEXT = re.compile(r"^\s*([^\d+(]*[^\W\d_][^\d+(]*?)\s*[:\-–]?\s*(?=[\d+(])")  # "Иван: 8916…"
+_NON_DIGIT = re.compile(r"\D")
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    raw: str  # the part of the cell this number came from, exactly as written
+    e164: str | None  # None when not valid
+    extension: str | None = None
+    is_valid: bool = True
+    reason: str | None = None  # why it is not valid
+    kind: str | None = None  # a kind read from a label or the number type (mobile/work/home/fax)
+    note: str | None = None  # label or name stripped from the raw text
+    national_digits: str = ""  # national significant number (valid) or the typed digits (invalid)
+    region: str | None = None
+
+    @property
+    def digits_rev(self) -> str:
+        return self.national_digits[::-1]
+
+
+@dataclass
+class _Part:
+    text: str
+    ext: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def cell_to_text(value: object) -> str:
+    """Excel gives numbers as floats: 9161234567.0 → '9161234567' (never scientific notation)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        try:
+            d = Decimal(repr(value))
+        except InvalidOperation:
+            return str(value)
+        if d == d.to_integral_value():
+            return str(int(d))
+        return format(d, "f")
+    return str(value)
+
+
+def split_cell(value: object) -> list[str]:
+    """Split a cell into the texts of single numbers; extension-only parts join the previous one."""
+    text = cell_to_text(value).strip()
+    if not text:
+        return []
+    pieces = [p.strip() for p in _SEPARATORS.split(text)]
+    out: list[str] = []
+    for piece in pieces:
+        if not piece:
+            continue
+        if out and _EXT_ONLY.match(piece):
+            out[-1] = f"{out[-1]}, {piece}"
+            continue
+        out.append(piece)
+    # a leading part with no digits at all ("Иван:") is a label of the next number
+    merged: list[str] = []
+    pending = ""
+    for piece in out:
+        if not any(ch.isdigit() for ch in piece):
+            pending = f"{pending} {piece}".strip()
+            continue
+        merged.append(f"{pending} {piece}".strip() if pending else piece)
+        pending = ""
+    if pending:
+        if merged:
+            merged[-1] = f"{merged[-1]}, {pending}"
+        else:
+            merged.append(pending)
+    return merged
+
+
+def _peel(text: str) -> tuple[str, str | None, list[str], str | None]:
+    """Return (number text, extension, notes, kind from label)."""
+    notes: list[str] = []
+    kind: str | None = None
+    body = text.strip()
+    for m in list(_BRACKET_TEXT.finditer(body)):
+        inner = m.group(1).strip()
+        if _EXT_ONLY.match(inner):
+            continue
+        notes.append(inner)
+    body = _BRACKET_TEXT.sub(lambda m: m.group(0) if _EXT_ONLY.match(m.group(1)) else " ", body)
+    m = _LABEL.match(body)
+    if m:
+        label = m.group("label")
+        for k, pattern in _LABELS.items():
+            if re.fullmatch(pattern, label, re.IGNORECASE):
+                kind = k or None
+                break
+        notes.insert(0, label)
+        body = body[m.end():]
+    m = _LEADING_TEXT.match(body)
+    if m and not _EXT_ONLY.match(m.group(1)):
+        notes.append(m.group(1).strip())
+        body = body[m.end():]
+    ext = None
+    m = _EXT_TAIL.search(body)
+    if m:
+        ext = m.group(1)
+        body = body[: m.start()]
+    m = _TRAILING_TEXT.search(body)
+    if m and m.group(1).strip():
+        notes.append(m.group(1).strip())
+        body = body[: m.start()]
+    return body.strip(" ,.;:-–"), ext, notes, kind
+
+
+def parse_one(text: str, region: str = DEFAULT_REGION) -> ParsedPhone:
+    """Parse the text of a single number. Never raises."""
+    raw = text.strip()
+    try:
+        return _parse_one(raw, region)
+    except Exception as exc:  # noqa: BLE001 - the contract is: never lose the number
+        digits = _NON_DIGIT.sub("", raw)
+        return ParsedPhone(raw=raw, e164=None, is_valid=False, reason=f"could not be read ({type(exc).__name__})", national_digits=digits)
+
+
+@lru_cache(maxsize=65536)
+def _parse_one(raw: str, region: str) -> ParsedPhone:
+    body, ext, notes, kind = _peel(raw)
+    note = "; ".join(n for n in notes if n) or None
+    digits = _NON_DIGIT.sub("", body)
+    invalid = lambda reason: ParsedPhone(  # noqa: E731
+        raw=raw, e164=None, extension=ext, is_valid=False, reason=reason, kind=kind, note=note, national_digits=digits
+    )
+    if not digits:
+        return invalid("no digits")
+    if len(digits) > 17:
+        return invalid("too many digits for one number")
+    plus = body.lstrip().startswith("+")
+    candidate: str
+    if plus:
+        candidate = "+" + digits
+    elif region == "RU" and digits.startswith("810") and len(digits) > 11:
+        candidate = "+" + digits[3:]
+    elif region == "RU" and len(digits) == 11 and digits[0] in "78":
+        candidate = "+7" + digits[1:]
+    elif region == "RU" and len(digits) == 10:
+        candidate = "+7" + digits
+    else:
+        candidate = digits
+    try:
+        number = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+    except NumberParseException as exc:
+        return invalid(_PARSE_REASONS.get(exc.error_type, "not a phone number"))
+    national = str(number.national_number)
+    if number.italian_leading_zero:
+        national = "0" * (number.number_of_leading_zeros or 1) + national
+    if not digits.endswith(national):
+        # phonenumbers changed digits (e.g. dropped a national prefix in the middle): keep raw
+        return invalid("digits do not form one number")
+    if not phonenumbers.is_valid_number(number):
+        if len(national) < 10 and region == "RU" and not plus:
+            return invalid("too short: no area code?")
+        reason = "not a valid number"
+        if not phonenumbers.is_possible_number(number):
+            reason = "wrong number of digits"
+        return invalid(reason)
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if kind is None:
+        ntype = phonenumbers.number_type(number)
+        if ntype == PhoneNumberType.MOBILE:
+            kind = "mobile"
+        elif ntype in (PhoneNumberType.FIXED_LINE,):
+            kind = "work"
+    return ParsedPhone(
+        raw=raw,
+        e164=e164,
+        extension=ext or (number.extension or None),
+        is_valid=True,
+        kind=kind,
+        note=note,
+        national_digits=national,
+        region=phonenumbers.region_code_for_number(number),
+    )
+
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+def parse_cell(value: object, region: str = DEFAULT_REGION) -> list[ParsedPhone]:
+    """All numbers in a cell (a string, an Excel number or None). Never raises, never drops."""
+    try:
+        parts = split_cell(value)
+    except Exception:  # noqa: BLE001
+        text = cell_to_text(value).strip()
+        parts = [text] if text else []
+    return [parse_one(p, region) for p in parts]
+
+
+# --- display -----------------------------------------------------------------------------------
+
+
+def format_phone(e164: str | None, raw: str, style: str = "national", region: str = DEFAULT_REGION) -> str:
+    """For display: national ("8 (916) 123-45-67") or international ("+7 916 123-45-67").
+
+    National style is used only for numbers of the default region; others are international.
+    Invalid numbers are shown raw.
+    """
+    if not e164:
+        return raw
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return raw
+    if style == "national" and phonenumbers.region_code_for_number(number) == region:
+        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneQuery:
+    e164: str | None  # set when the query is one complete valid number
+    suffix_rev: str  # reversed digits to match as a prefix of Phone.digits_rev
+
+
+MIN_SUFFIX_DIGITS = 4
+
+
+def looks_like_phone(text: str) -> bool:
+    """A query of mostly phone characters with at least 4 digits."""
+    stripped = text.strip()
+    digits = sum(ch.isdigit() for ch in stripped)
+    if digits < MIN_SUFFIX_DIGITS:
+        return False
+    allowed = sum(ch.isdigit() or ch in "+-() ." for ch in stripped)
+    return allowed >= len(stripped) - 6 and digits >= len(stripped.replace(" ", "")) * 0.6
+
+
+def phone_query(text: str, region: str = DEFAULT_REGION) -> PhoneQuery | None:
+    """How to look a typed number up: a complete number by E.164, else by its trailing digits."""
+    text = text.strip()
+    digits = _NON_DIGIT.sub("", text)
+    if len(digits) < MIN_SUFFIX_DIGITS:
+        return None
+    parsed = parse_one(text, region)
+    if parsed.is_valid and parsed.e164:
+        return PhoneQuery(e164=parsed.e164, suffix_rev=parsed.national_digits[::-1])
+    body, _ext, _notes, _kind = _peel(text)
+    body_digits = _NON_DIGIT.sub("", body) or digits
+    return PhoneQuery(e164=None, suffix_rev=body_digits[::-1])

@@ -1,0 +1,177 @@
+"""Universal search over persons and companies.
+
+One query box: a phone in any format or its last 4+ digits, a name or company words in any
+order (prefix of each word, case-insensitive, ё = е), an email, a tax id (ИНН), or ``#tag``.
+Every path is an index range query; nothing scans a table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import peewee
+
+from tuicrm.model import Company, CompanyTag, Email, Person, PersonTag, Phone, SearchToken, Tag, User
+from tuicrm.services import phones as phone_svc
+from tuicrm.services.base import Actor, prefix_range, search_key, tokens
+from tuicrm.services.contacts import visible
+
+
+@dataclass(frozen=True)
+class CardHit:
+    kind: str  # "person" / "company"
+    id: int
+    name: str
+    company: str | None
+    company_id: int | None
+    position: str | None
+    phone_raw: str | None
+    phone_e164: str | None
+    owner: str | None
+    archived: bool
+    matched: str  # "phone" / "name" / "email" / "inn" / "tag"
+
+
+Ref = tuple[str, int]
+
+
+def _phone_refs(query: phone_svc.PhoneQuery, limit: int) -> list[Ref]:
+    if query.e164:
+        cond = (Phone.e164 == query.e164) | (Phone.e164.is_null() & prefix_range(Phone.digits_rev, query.suffix_rev))
+    else:
+        cond = prefix_range(Phone.digits_rev, query.suffix_rev)
+    rows = Phone.select(Phone.person, Phone.company).where(cond).limit(limit * 4).tuples()
+    refs: dict[Ref, None] = {}
+    for pid, cid in rows:
+        refs.setdefault(("person", pid) if pid else ("company", cid), None)
+    return list(refs)
+
+
+def _email_refs(text: str, limit: int) -> list[Ref]:
+    rows = Email.select(Email.person, Email.company).where(prefix_range(Email.address_lower, text.lower())).limit(limit * 4).tuples()
+    return list(dict.fromkeys(("person", p) if p else ("company", c) for p, c in rows))
+
+
+def _token_refs(words: list[str], limit: int) -> list[Ref]:
+    words = sorted(set(words), key=len, reverse=True)[:6]
+    query = None
+    for word in words:
+        q = SearchToken.select(SearchToken.kind, SearchToken.ref_id).where(prefix_range(SearchToken.token, word))
+        query = q if query is None else (query & q)
+    rows = query.limit(limit * 4).tuples() if query is not None else []
+    return [("person" if k == "p" else "company", rid) for k, rid in rows]
+
+
+def _tag_refs(text: str, limit: int) -> list[Ref]:
+    key = search_key(text)
+    tag_ids = [t for (t,) in Tag.select(Tag.id).where(prefix_range(Tag.name_key, key)).limit(50).tuples()]
+    if not tag_ids:
+        return []
+    persons = PersonTag.select(PersonTag.person).where(PersonTag.tag.in_(tag_ids)).limit(limit * 2).tuples()
+    companies = CompanyTag.select(CompanyTag.company).where(CompanyTag.tag.in_(tag_ids)).limit(limit * 2).tuples()
+    return [("company", c) for (c,) in companies] + [("person", p) for (p,) in persons]
+
+
+def _inn_refs(text: str, limit: int) -> list[Ref]:
+    return [("company", c) for (c,) in Company.select(Company.id).where(prefix_range(Company.inn, text)).limit(limit).tuples()]
+
+
+def classify(query: str) -> str:
+    q = query.strip()
+    if q.startswith("#"):
+        return "tag"
+    if "@" in q:
+        return "email"
+    if re.fullmatch(r"\d{10}|\d{12}", q):
+        return "inn_or_phone"
+    if phone_svc.looks_like_phone(q):
+        return "phone"
+    return "name"
+
+
+def search(
+    actor: Actor,
+    query: str,
+    *,
+    limit: int = 50,
+    include_archived: bool = False,
+    region: str = phone_svc.DEFAULT_REGION,
+) -> list[CardHit]:
+    query = (query or "").strip()
+    if not query:
+        return []
+    kind = classify(query)
+    matched: dict[Ref, str] = {}
+
+    def add(refs: list[Ref], how: str) -> None:
+        for ref in refs:
+            matched.setdefault(ref, how)
+
+    if kind == "tag":
+        add(_tag_refs(query[1:], limit), "tag")
+    elif kind == "email":
+        add(_email_refs(query, limit), "email")
+    else:
+        if kind in ("phone", "inn_or_phone"):
+            pq = phone_svc.phone_query(query, region)
+            if pq:
+                add(_phone_refs(pq, limit), "phone")
+        if kind == "inn_or_phone" or (query.isdigit() and len(query) >= 4):
+            add(_inn_refs(query, limit), "inn")
+        if kind == "name" or not matched:
+            words = tokens(query)
+            if words:
+                add(_token_refs(words, limit), "name")
+            if "@" not in query and len(query) >= 3 and kind == "name":
+                add(_email_refs(query, limit), "email")
+    return hydrate(actor, matched, limit=limit, include_archived=include_archived)
+
+
+def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archived: bool = False) -> list[CardHit]:
+    person_ids = [i for (k, i) in matched if k == "person"]
+    company_ids = [i for (k, i) in matched if k == "company"]
+    hits: list[CardHit] = []
+    if person_ids:
+        Owner = User.alias()
+        q = (
+            Person.select(Person, Company.name.alias("company_name"), Owner.name.alias("owner_name"))
+            .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
+            .switch(Person)
+            .join(Owner, peewee.JOIN.LEFT_OUTER, on=(Person.owner == Owner.id))
+            .where(Person.id.in_(person_ids[: limit * 4]) & visible(Person, actor))
+        )
+        if not include_archived:
+            q = q.where(Person.archived_at.is_null())
+        phones = _primary_phones(person_ids=[p for p in person_ids[: limit * 4]])
+        for p in q.order_by(Person.name_key).limit(limit).objects():
+            raw, e164 = phones.get(("person", p.id), (None, None))
+            hits.append(CardHit("person", p.id, p.full_name, p.company_name, p.company_id, p.position, raw, e164, p.owner_name, p.archived_at is not None, matched[("person", p.id)]))
+    if company_ids:
+        q = (
+            Company.select(Company, User.name.alias("owner_name"))
+            .join(User, peewee.JOIN.LEFT_OUTER, on=(Company.owner == User.id))
+            .where(Company.id.in_(company_ids[: limit * 4]) & visible(Company, actor))
+        )
+        if not include_archived:
+            q = q.where(Company.archived_at.is_null())
+        phones = _primary_phones(company_ids=company_ids[: limit * 4])
+        for c in q.order_by(Company.name_key).limit(limit).objects():
+            raw, e164 = phones.get(("company", c.id), (None, None))
+            hits.append(CardHit("company", c.id, c.name, None, None, c.industry, raw, e164, c.owner_name, c.archived_at is not None, matched[("company", c.id)]))
+    order = {"phone": 0, "inn": 1, "email": 2, "tag": 3, "name": 4}
+    hits.sort(key=lambda h: (order.get(h.matched, 9), 0 if h.kind == "company" and h.matched == "inn" else 1, search_key(h.name)))
+    return hits[:limit]
+
+
+def _primary_phones(person_ids=(), company_ids=()) -> dict[Ref, tuple[str, str | None]]:
+    out: dict[Ref, tuple[str, str | None]] = {}
+    if person_ids:
+        q = Phone.select(Phone.person, Phone.raw, Phone.e164).where(Phone.person.in_(list(person_ids))).order_by(Phone.is_primary.desc(), Phone.position)
+        for pid, raw, e164 in q.tuples():
+            out.setdefault(("person", pid), (raw, e164))
+    if company_ids:
+        q = Phone.select(Phone.company, Phone.raw, Phone.e164).where(Phone.company.in_(list(company_ids))).order_by(Phone.is_primary.desc(), Phone.position)
+        for cid, raw, e164 in q.tuples():
+            out.setdefault(("company", cid), (raw, e164))
+    return out

@@ -1,0 +1,200 @@
+"""The Textual app: four panes (modes), global keys, help, palette, themes, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
+
+from tuicrm import config as config_mod
+from tuicrm import formatting, i18n
+from tuicrm.i18n import _
+from tuicrm.session import Session
+from tuicrm.ui import themes
+from tuicrm.ui.bindings import translate_bindings
+from tuicrm.ui.screens.base import CrmScreen
+from tuicrm.ui.screens.contacts import ContactsScreen
+from tuicrm.ui.screens.funnel import FunnelScreen
+from tuicrm.ui.screens.help import HelpScreen
+from tuicrm.ui.screens.plan import PlanScreen
+from tuicrm.ui.screens.reports import ReportsScreen
+from tuicrm.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+PANES = ("contacts", "plan", "funnel", "reports")
+
+
+class PaneCommands(Provider):
+    """The palette: switching panes, the current pane's own commands, themes, language."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app: CrmApp = self.app  # type: ignore[assignment]
+        out: list[tuple[str, str, object]] = []
+        for i, pane in enumerate(PANES, 1):
+            out.append((_("Go to {pane}").format(pane=_(pane.capitalize())), f"{i} / F{i}", partial(app.switch_pane, pane)))
+        out.append((_("Search"), "/", app.action_search))
+        out.append((_("Keys (help)"), "?", app.action_help))
+        screen = app.screen
+        if isinstance(screen, CrmScreen):
+            out.extend(screen.commands())
+        for name in themes.available(app):
+            out.append((_("Theme: {name}").format(name=name), _("Switch the colour theme"), partial(app.set_theme, name)))
+        for lang, label in (("en", "English"), ("ru", "Русский")):
+            out.append((_("Language: {name}").format(name=label), _("Saved in settings; applies on restart"), partial(app.set_language, lang)))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield Hit(1.0, title, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)  # type: ignore[arg-type]
+
+
+class CrmApp(App):
+    TITLE = "tuicrm"
+    CSS_PATH = themes.css_paths()
+    COMMANDS = App.COMMANDS | {PaneCommands}
+    MODES = {
+        "contacts": ContactsScreen,
+        "plan": PlanScreen,
+        "funnel": FunnelScreen,
+        "reports": ReportsScreen,
+    }
+    BINDINGS = [
+        Binding("1", "pane('contacts')", "Contacts", id="app.contacts", show=False),
+        Binding("2", "pane('plan')", "Plan", id="app.plan", show=False),
+        Binding("3", "pane('funnel')", "Funnel", id="app.funnel", show=False),
+        Binding("4", "pane('reports')", "Reports", id="app.reports", show=False),
+        Binding("f1", "pane('contacts')", "Contacts", id="app.f1", show=False),
+        Binding("f2", "pane('plan')", "Plan", id="app.f2", show=False),
+        Binding("f3", "pane('funnel')", "Funnel", id="app.f3", show=False),
+        Binding("f4", "pane('reports')", "Reports", id="app.f4", show=False),
+        Binding("slash", "search", "Search", id="app.search"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, session: Session, *, theme: str | None = None, clock=None) -> None:
+        self.session = session
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        self._unsaved: set[str] = set()
+        super().__init__()
+        translate_bindings(self)
+        self._wanted_theme = theme or session.settings.theme
+        self._too_small_shown = False
+        self._crm_ready = False
+
+    # --- start ---------------------------------------------------------------------------
+    async def on_mount(self) -> None:
+        themes.register_all(self)
+        self.theme = self._wanted_theme if self._wanted_theme in self.available_themes else themes.DEFAULT
+        self.title = f"tuicrm — {self.session.label}"
+        self.sub_title = f"{self.session.actor.name} · {formatting.date(self.today_local())}"
+        await self.switch_mode("contacts")
+        if self.session.upgrade.backup:
+            self.notify(_("The base was upgraded; a backup copy is at {path}").format(path=self.session.upgrade.backup), timeout=8)
+        for warning in self.session.settings.warnings:
+            self.notify(warning, severity="warning", timeout=8)
+        self._crm_ready = True
+        self.check_size()
+
+    def today_local(self) -> dt.date:
+        return formatting.to_local(self.clock(), self.user_zone()).date()
+
+    def user_zone(self):
+        return formatting.zone(self.session.settings.timezone or None)
+
+    # --- panes ---------------------------------------------------------------------------
+    def switch_pane(self, pane: str) -> None:
+        if pane in PANES and self.current_mode != pane and not self._too_small_shown:
+            self.switch_mode(pane)
+
+    def action_pane(self, pane: str) -> None:
+        self.switch_pane(pane)
+
+    def action_search(self) -> None:
+        """`/` from anywhere: the Contacts pane's search (the pane decides how to show it)."""
+        self.switch_pane("contacts")
+        screen = self.screen
+        focus_search = getattr(screen, "focus_search", None)
+        if callable(focus_search):
+            focus_search()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+
+    # --- settings ------------------------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def watch_theme(self, theme: str) -> None:
+        if getattr(self, "_wanted_theme", None) is None:
+            return
+        if self.session.settings.theme != theme:
+            self.session.settings.theme = theme
+            self.save_settings()
+
+    def set_language(self, lang: str) -> None:
+        self.session.settings.language = lang
+        self.save_settings()
+        self.notify(_("Language saved; it applies when tuicrm starts again."))
+
+    def save_settings(self) -> None:
+        try:
+            config_mod.save(self.session.settings)
+        except OSError as exc:
+            self.notify(_("Could not save settings: {error}").format(error=exc.strerror or exc), severity="error")
+
+    # --- unsaved input guard for quit ------------------------------------------------------
+    def mark_unsaved(self, key: str, unsaved: bool = True) -> None:
+        (self._unsaved.add if unsaved else self._unsaved.discard)(key)
+
+    async def action_quit(self) -> None:
+        if not self._unsaved:
+            self.exit()
+            return
+        from tuicrm.ui.modals.confirm import ConfirmScreen
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(_("There are unsaved changes. Quit anyway?")), answer)
+
+    # --- terminal size -------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self.check_size()
+
+    def check_size(self) -> None:
+        if not self._crm_ready:
+            return
+        w, h = self.size
+        small = w < MIN_WIDTH or h < MIN_HEIGHT
+        if small and not self._too_small_shown:
+            self._too_small_shown = True
+            self.push_screen(TooSmallScreen())
+        elif not small and self._too_small_shown:
+            self._too_small_shown = False
+            if isinstance(self.screen, TooSmallScreen):
+                self.pop_screen()
+
+
+def create_app(session: Session, *, theme: str | None = None, clock=None) -> CrmApp:
+    """The factory shared by the CLI and the tests."""
+    if session.settings.language not in ("", "auto"):
+        i18n.set_language(session.settings.language)
+    return CrmApp(session, theme=theme, clock=clock)

@@ -1,0 +1,58 @@
+"""Themes are .tcss files in ``themes/``: ``crm-*.tcss`` hold a palette as ``$variable: value;``
+lines, turned into Textual themes; the other .tcss files are the stylesheets, which use only
+theme variables. Users may add palettes in ``<config dir>/themes/*.tcss``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from textual.app import App
+from textual.theme import Theme
+
+from tuicrm import paths
+
+DEFAULT = "crm-dark"
+_VAR = re.compile(r"^\s*\$([a-z0-9-]+)\s*:\s*([^;]+);", re.MULTILINE)
+_THEME_FIELDS = {"primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost"}
+STYLESHEETS = ("app.tcss", "contacts.tcss", "plan.tcss", "funnel.tcss", "reports.tcss", "import.tcss")
+
+
+def css_paths() -> list[Path]:
+    folder = paths.themes_dir()
+    return [folder / name for name in STYLESHEETS if (folder / name).exists()]
+
+
+def palette_files() -> list[Path]:
+    files = sorted(paths.themes_dir().glob("crm-*.tcss"))
+    user = paths.config_file().parent / "themes"
+    if user.is_dir():
+        files += sorted(user.glob("*.tcss"))
+    return files
+
+
+def parse_palette(path: Path) -> Theme:
+    values = {m.group(1): m.group(2).strip() for m in _VAR.finditer(path.read_text(encoding="utf-8"))}
+    dark = values.pop("dark", "true").lower() != "false"
+    kwargs = {k: values.pop(k) for k in list(values) if k in _THEME_FIELDS}
+    if "primary" not in kwargs:
+        raise ValueError(f"{path}: a palette needs at least $primary")
+    return Theme(name=path.stem, dark=dark, variables=values, **kwargs)
+
+
+def register_all(app: App) -> list[str]:
+    names = []
+    for path in palette_files():
+        try:
+            theme = parse_palette(path)
+        except (ValueError, OSError) as exc:
+            app.notify(f"{path.name}: {exc}", severity="warning")
+            continue
+        app.register_theme(theme)
+        names.append(theme.name)
+    return names
+
+
+def available(app: App) -> list[str]:
+    ours = [p.stem for p in palette_files()]
+    return ours + [name for name in ("textual-dark", "textual-light", "nord", "gruvbox") if name in app.available_themes]
