@@ -130,3 +130,28 @@ def session(db_url):
 @pytest.fixture
 def actor(session):
     return session.actor
+
+
+@pytest.fixture
+def ui_session(sqlite_url):
+    """A session for Pilot/snapshot tests: SQLite only (the UI path is the same on both engines;
+    the services under it are tested on both), English, user 'tester' (admin)."""
+    from tuicrm import i18n
+    from tuicrm.config import Settings
+    from tuicrm.session import open_session
+
+    i18n.set_language("en")
+    return open_session(sqlite_url, Settings(language="en"), user="tester")
+
+
+FROZEN_NOW = __import__("datetime").datetime(2026, 11, 27, 7, 0, 0)  # 10:00 in Moscow, a Friday
+
+
+@pytest.fixture
+def frozen_clock():
+    """utcnow() fixed at FROZEN_NOW (naive UTC) for deterministic data and snapshots."""
+    from tuicrm.model import set_clock
+
+    set_clock(lambda: FROZEN_NOW)
+    yield lambda: FROZEN_NOW
+    set_clock(None)

@@ -33,9 +33,22 @@ from peewee import (
 database = DatabaseProxy()
 
 
-def utcnow() -> dt.datetime:
-    """Naive UTC now, second precision (what we store everywhere)."""
+def _system_utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+_clock = _system_utcnow
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now, second precision (what we store everywhere). Tests may fix it: set_clock()."""
+    return _clock()
+
+
+def set_clock(fn=None) -> None:
+    """Make ``utcnow()`` return ``fn()`` (a fixed time for deterministic tests); None restores it."""
+    global _clock
+    _clock = fn or _system_utcnow
 
 
 class BaseModel(Model):
@@ -482,4 +495,4 @@ ALL_MODELS = [
     Setting,
 ]
 
-__all__ = [m.__name__ for m in ALL_MODELS] + ["BaseModel", "Editable", "database", "utcnow", "SQL"]
+__all__ = [m.__name__ for m in ALL_MODELS] + ["BaseModel", "Editable", "database", "utcnow", "set_clock", "SQL"]

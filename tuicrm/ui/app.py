@@ -14,6 +14,7 @@ from textual.screen import Screen
 from tuicrm import config as config_mod
 from tuicrm import formatting, i18n
 from tuicrm.i18n import _
+from tuicrm.model import utcnow
 from tuicrm.session import Session
 from tuicrm.ui import themes
 from tuicrm.ui.bindings import translate_bindings
@@ -85,7 +86,7 @@ class CrmApp(App):
 
     def __init__(self, session: Session, *, theme: str | None = None, clock=None) -> None:
         self.session = session
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+        self.clock = clock or utcnow
         self._unsaved: set[str] = set()
         super().__init__()
         translate_bindings(self)
