@@ -129,6 +129,7 @@ class Company(Editable):
         indexes = (
             (("owner", "name_key"), False),
             (("last_contact_at",), False),
+            (("next_activity_at",), False),  # contacts list sorted by next task
         )
 
 
@@ -155,6 +156,7 @@ class Person(Editable):
         indexes = (
             (("owner", "name_key"), False),
             (("last_contact_at",), False),
+            (("next_activity_at",), False),  # contacts list sorted by next task
         )
 
 
