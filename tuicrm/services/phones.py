@@ -38,10 +38,13 @@ _LABEL = re.compile(
     r"^\s*(?P<label>(?:" + "|".join(f"(?:{v})" for v in _LABELS.values()) + r"))\.?\s*[:\-–]?\s*(?=[\d+(])",
     re.IGNORECASE,
 )
-_BRACKET_TEXT = re.compile(r"[(\[]([^()\[\]]*[^\W\d_][^()\[\]]*)[)\]]")  # brackets holding letters
+_BRACKET = re.compile(r"[(\[]([^()\[\]]*)[)\]]")  # a bracketed group (linear: no nested quantifiers)
+_LETTER = re.compile(r"[^\W\d_]")
 _TRAILING_TEXT = re.compile(r"(?<=\d)\s*[-–—:]?\s*([^\W\d_][^\d]*)$")  # "…45-67 Иван Петрович"
 _LEADING_TEXT = re.compile(r"^\s*([^\d+(]*[^\W\d_][^\d+(]*?)\s*[:\-–]?\s*(?=[\d+(])")  # "Иван: 8916…"
 _NON_DIGIT = re.compile(r"\D")
+_EXCEL_FLOAT_TEXT = re.compile(r"^\s*(\d{5,17})\.0+\s*$")  # "9161234567.0" from a CSV saved by Excel
+MAX_PART_CHARS = 200  # longer text is not one phone number: kept raw and flagged, never regex-scanned
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class ParsedPhone:
     note: str | None = None  # label or name stripped from the raw text
     national_digits: str = ""  # national significant number (valid) or the typed digits (invalid)
     region: str | None = None
+    typed_digits: str = ""  # the digits of the number as typed, without extension and note
 
     @property
     def digits_rev(self) -> str:
@@ -75,7 +79,10 @@ def cell_to_text(value: object) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than int->str allows: Decimal has no such limit
+            return format(Decimal(value), "f")
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return ""
@@ -86,7 +93,11 @@ def cell_to_text(value: object) -> str:
         if d == d.to_integral_value():
             return str(int(d))
         return format(d, "f")
-    return str(value)
+    text = str(value)
+    m = _EXCEL_FLOAT_TEXT.match(text)
+    if m:  # a numeric cell exported to text by Excel: the ".0" is not part of the number
+        return m.group(1)
+    return text
 
 
 def split_cell(value: object) -> list[str]:
@@ -125,12 +136,15 @@ def _peel(text: str) -> tuple[str, str | None, list[str], str | None]:
     notes: list[str] = []
     kind: str | None = None
     body = text.strip()
-    for m in list(_BRACKET_TEXT.finditer(body)):
-        inner = m.group(1).strip()
-        if _EXT_ONLY.match(inner):
-            continue
-        notes.append(inner)
-    body = _BRACKET_TEXT.sub(lambda m: m.group(0) if _EXT_ONLY.match(m.group(1)) else " ", body)
+
+    def bracket(m: re.Match) -> str:
+        inner = m.group(1)
+        if not _LETTER.search(inner) or _EXT_ONLY.match(inner):
+            return m.group(0)  # "(916)" is part of the number, "(доб. 12)" an extension
+        notes.append(inner.strip())
+        return " "
+
+    body = _BRACKET.sub(bracket, body)
     m = _LABEL.match(body)
     if m:
         label = m.group("label")
@@ -159,11 +173,16 @@ def _peel(text: str) -> tuple[str, str | None, list[str], str | None]:
 def parse_one(text: str, region: str = DEFAULT_REGION) -> ParsedPhone:
     """Parse the text of a single number. Never raises."""
     raw = text.strip()
+    if len(raw) > MAX_PART_CHARS:
+        digits = _NON_DIGIT.sub("", raw)
+        return ParsedPhone(raw=raw, e164=None, is_valid=False, reason="too long for a phone number",
+                           national_digits=digits, typed_digits=digits)
     try:
         return _parse_one(raw, region)
     except Exception as exc:  # noqa: BLE001 - the contract is: never lose the number
         digits = _NON_DIGIT.sub("", raw)
-        return ParsedPhone(raw=raw, e164=None, is_valid=False, reason=f"could not be read ({type(exc).__name__})", national_digits=digits)
+        return ParsedPhone(raw=raw, e164=None, is_valid=False, reason=f"could not be read ({type(exc).__name__})",
+                           national_digits=digits, typed_digits=digits)
 
 
 @lru_cache(maxsize=65536)
@@ -172,7 +191,8 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
     note = "; ".join(n for n in notes if n) or None
     digits = _NON_DIGIT.sub("", body)
     invalid = lambda reason: ParsedPhone(  # noqa: E731
-        raw=raw, e164=None, extension=ext, is_valid=False, reason=reason, kind=kind, note=note, national_digits=digits
+        raw=raw, e164=None, extension=ext, is_valid=False, reason=reason, kind=kind, note=note, national_digits=digits,
+        typed_digits=digits,
     )
     if not digits:
         return invalid("no digits")
@@ -223,6 +243,7 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
         note=note,
         national_digits=national,
         region=phonenumbers.region_code_for_number(number),
+        typed_digits=digits,
     )
 
 
