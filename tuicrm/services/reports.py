@@ -1,0 +1,1003 @@
+"""Reports for the head of sales: manager activity, funnel conversion, won/lost with loss reasons
+and competitors, forecast against plan. Pure Python (no Textual); every number is aggregated by
+the database (GROUP BY), the same SQL on SQLite and PostgreSQL.
+
+Periods and buckets
+- A period is ``[start, end)`` in local dates of the user's zone. Its UTC bounds (what the base
+  stores) are computed here with zoneinfo, so DST and offsets are Python's problem, not SQL's.
+- Day/week/month buckets are computed the same way (local midnights → UTC instants) and passed
+  to SQL as parameters of a ``CASE WHEN ts < b1 THEN 0 WHEN ts < b2 THEN 1 …`` expression: plain
+  comparisons, identical on both engines, correct across month boundaries in any zone.
+- ``bucket="auto"`` picks days up to 31 days, weeks (Monday first) up to 16 weeks, else months.
+
+Funnel conversion rule (documented in docs/notes/reports.md)
+- *Entered S*: distinct deals with a stage change **to** S during the period (a new deal enters
+  its first stage when created).
+- *Moved on from S*: of those, the distinct deals that, after entering S and before the period
+  ended, reached a stage further down the pipeline (higher position) that is not a Lost stage.
+  A deal that goes back a stage and forward again is counted once per stage; a deal that skips a
+  stage counts as moved on from the stage it skipped from.
+- Conversion S → next = moved on / entered.
+- Average days in S: over the stays in S that ended during the period (the change *from* S), the
+  time since the deal's previous change (its entry to S).
+- Lost at S: changes to a Lost stage during the period, by the stage the deal was lost from.
+
+Visibility: a manager sees only his own numbers; heads and admins see everyone's.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Sequence
+
+import peewee
+from babel import dates as babel_dates
+from peewee import JOIN, SQL, Case, fn
+
+from tuicrm import formatting
+from tuicrm.db.connection import is_postgres, write_tx
+from tuicrm.i18n import N_, _
+from tuicrm.model import (
+    Activity,
+    Competitor,
+    CompanyTag,
+    Deal,
+    DealTag,
+    LossReason,
+    PersonTag,
+    Pipeline,
+    SalesTarget,
+    SavedReport,
+    Stage,
+    StageChange,
+    Tag,
+    User,
+    utcnow,
+)
+from tuicrm.model.enums import ActivityKind, Entity, Outcome, Role, StageKind
+from tuicrm.services.base import Actor, Forbidden, NotFound, ValidationError, audit, search_key, versioned_update
+
+REPORTS = ("activity", "funnel", "winloss", "forecast")
+REPORT_TITLES = {
+    "activity": N_("Manager activity"),
+    "funnel": N_("Funnel"),
+    "winloss": N_("Won and lost"),
+    "forecast": N_("Forecast"),
+}
+BUCKETS = ("auto", "day", "week", "month")
+UNIT_WORDS = (N_("day"), N_("week"), N_("month"))
+MAX_BUCKETS = 400
+REACHED = tuple(o.value for o in Outcome if o.reached)
+CALL_KINDS = (ActivityKind.CALL_OUT.value, ActivityKind.CALL_IN.value)
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates ``[start, end)``; ``spec`` is how it was asked for (kept relative when saved)."""
+
+    start: dt.date
+    end: dt.date
+    spec: str = ""
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValidationError(_("the period ends before it starts ({start} – {end})").format(
+                start=self.start.isoformat(), end=(self.end - dt.timedelta(days=1)).isoformat()), "period")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def utc_bounds(self, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+        return local_midnight_utc(self.start, tz), local_midnight_utc(self.end, tz)
+
+    def label(self) -> str:
+        last = self.end - dt.timedelta(days=1)
+        if last == self.start:
+            return formatting.date(self.start)
+        return f"{formatting.date(self.start)} – {formatting.date(last)}"
+
+    def shift(self, steps: int) -> "Period":
+        """The previous (-1) or next (+1) period of the same kind and length."""
+        kind = _unit_of(self)
+        if kind == "month":
+            months = _months_between(self.start, self.end)
+            return Period(_add_months(self.start, steps * months), _add_months(self.end, steps * months), "")
+        delta = dt.timedelta(days=self.days * steps)
+        return Period(self.start + delta, self.end + delta, "")
+
+
+def local_midnight_utc(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The naive-UTC instant at which ``day`` starts in ``tz``."""
+    return formatting.to_utc(dt.datetime.combine(day, dt.time()), tz)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _unit_of(p: Period) -> str:
+    if p.start.day == 1 and p.end.day == 1:
+        return "month"
+    return "days"
+
+
+_PERIOD_WORDS = {
+    "today": ("day", 0), "yesterday": ("day", -1), "tomorrow": ("day", 1),
+}
+_REL = re.compile(r"^(this|last|previous|prev|next)[-_ ]?(week|month|quarter|year)$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER = re.compile(r"^(\d{4})-?[qQ]([1-4])$")
+
+PERIOD_CHOICES = ("this-week", "this-month", "this-quarter", "this-year")
+
+
+def _unit_period(unit: str, today: dt.date, offset: int) -> tuple[dt.date, dt.date]:
+    if unit == "day":
+        start = today + dt.timedelta(days=offset)
+        return start, start + dt.timedelta(days=1)
+    if unit == "week":
+        start = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=offset)
+        return start, start + dt.timedelta(weeks=1)
+    if unit == "month":
+        start = _add_months(_month_start(today), offset)
+        return start, _add_months(start, 1)
+    if unit == "quarter":
+        first = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        start = _add_months(first, 3 * offset)
+        return start, _add_months(start, 3)
+    start = dt.date(today.year + offset, 1, 1)
+    return start, dt.date(start.year + 1, 1, 1)
+
+
+def _parse_point(text: str, *, is_end: bool) -> dt.date:
+    """One side of ``A..B``: a day, a month, a quarter or a year; an end point is inclusive."""
+    text = text.strip()
+    try:
+        if m := _DAY.match(text):
+            day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+            return day + dt.timedelta(days=1) if is_end else day
+        if m := _MONTH.match(text):
+            start = dt.date(int(m[1]), int(m[2]), 1)
+            return _add_months(start, 1) if is_end else start
+        if m := _QUARTER.match(text):
+            start = dt.date(int(m[1]), 3 * (int(m[2]) - 1) + 1, 1)
+            return _add_months(start, 3) if is_end else start
+        if m := _YEAR.match(text):
+            return dt.date(int(m[1]) + (1 if is_end else 0), 1, 1)
+        if m := re.match(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", text):  # 31.12.2026
+            day = dt.date(int(m[3]), int(m[2]), int(m[1]))
+            return day + dt.timedelta(days=1) if is_end else day
+    except ValueError as exc:
+        raise ValidationError(_("not a date: {text} ({error})").format(text=text, error=exc), "period") from exc
+    raise ValidationError(
+        _("cannot read the period “{text}”: use this-month, last-quarter, 2026-01..2026-03 or 2026-01-05..2026-02-10").format(
+            text=text), "period")
+
+
+def parse_period(spec: str, today: dt.date) -> Period:
+    """``this-week|this-month|this-quarter|this-year`` (also ``last-…``/``next-…``), ``today``,
+    ``yesterday``, ``2026``, ``2026-03``, ``2026-Q1``, ``2026-01-05``, and ranges ``A..B`` of those
+    (both ends inclusive). A range that ends before it starts is refused."""
+    text = (spec or "").strip().lower()
+    if not text:
+        raise ValidationError(_("the period is empty"), "period")
+    if text in _PERIOD_WORDS:
+        unit, offset = _PERIOD_WORDS[text]
+        return Period(*_unit_period(unit, today, offset), spec=text)
+    if m := _REL.match(text):
+        offset = {"this": 0, "last": -1, "previous": -1, "prev": -1, "next": 1}[m[1]]
+        return Period(*_unit_period(m[2], today, offset), spec=text)
+    if ".." in text:
+        left, right = text.split("..", 1)
+        start, end = _parse_point(left, is_end=False), _parse_point(right, is_end=True)
+        if end <= start:
+            raise ValidationError(_("the period ends before it starts: {spec}").format(spec=spec.strip()), "period")
+        return Period(start, end, spec=text)
+    return Period(_parse_point(text, is_end=False), _parse_point(text, is_end=True), spec=text)
+
+
+def period_from_dates(start: dt.date, last: dt.date) -> Period:
+    """A custom period typed as first and last day (both inclusive)."""
+    if last < start:
+        raise ValidationError(_("the period ends before it starts: {end} is before {start}").format(
+            start=start.isoformat(), end=last.isoformat()), "period")
+    return Period(start, last + dt.timedelta(days=1), spec=f"{start.isoformat()}..{last.isoformat()}")
+
+
+# --- buckets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: dt.date  # local date the bucket starts (clipped to the period)
+    end: dt.date
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+
+
+def pick_granularity(period: Period, bucket: str = "auto") -> str:
+    if bucket not in BUCKETS:
+        raise ValidationError(_("bucket must be one of {choices}").format(choices=", ".join(BUCKETS)), "bucket")
+    if bucket != "auto":
+        return bucket
+    if period.days <= 31:
+        return "day"
+    if period.days <= 16 * 7:
+        return "week"
+    return "month"
+
+
+def make_buckets(period: Period, granularity: str, tz: dt.tzinfo) -> list[Bucket]:
+    out: list[Bucket] = []
+    day = period.start
+    while day < period.end:
+        if granularity == "day":
+            nxt = day + dt.timedelta(days=1)
+        elif granularity == "week":
+            nxt = day - dt.timedelta(days=day.weekday()) + dt.timedelta(weeks=1)
+        else:
+            nxt = _add_months(_month_start(day), 1)
+        nxt = min(nxt, period.end)
+        out.append(Bucket(day, nxt, local_midnight_utc(day, tz), local_midnight_utc(nxt, tz)))
+        day = nxt
+        if len(out) > MAX_BUCKETS:
+            raise ValidationError(_("too many {unit} buckets for this period; pick a longer bucket").format(unit=granularity), "bucket")
+    return out
+
+
+def bucket_case(field: peewee.Field, edges: Sequence[Any]) -> peewee.Node:
+    """``CASE WHEN field < edge1 THEN 0 WHEN field < edge2 THEN 1 … END`` (rows already limited
+    to the period by WHERE, so the last edge is the period end)."""
+    return Case(None, [(field < edge, i) for i, edge in enumerate(edges)], None)
+
+
+def bucket_label(b: Bucket, granularity: str) -> str:
+    if granularity == "month":
+        return babel_dates.format_skeleton("yMMM", b.start, locale=formatting.locale())
+    return formatting.short_date(b.start)
+
+
+# --- tables shared by the screen, the CLI and the export -----------------------------------
+
+
+TEXT, INT, MONEY, PERCENT, DAYS = "text", "int", "money", "percent", "days"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of plain values (int minor units for MONEY, 0..1 floats for PERCENT, None = empty)."""
+
+    title: str
+    headers: tuple[str, ...]
+    kinds: tuple[str, ...]
+    rows: tuple[tuple, ...]
+
+    def formatted(self, currency: str = "RUB") -> list[list[str]]:
+        return [[format_cell(v, k, currency) for v, k in zip(row, self.kinds)] for row in self.rows]
+
+    def plain(self) -> list[list[Any]]:
+        """Numbers as numbers for CSV/JSON/xlsx: money in major units, percents as fractions."""
+        out = []
+        for row in self.rows:
+            out.append([plain_value(v, k) for v, k in zip(row, self.kinds)])
+        return out
+
+
+def plain_value(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == MONEY:
+        return round(value / 100, 2)
+    if kind == PERCENT:
+        return round(value, 4)
+    if kind == DAYS:
+        return round(value, 1)
+    return value
+
+
+def format_cell(value: Any, kind: str, currency: str = "RUB") -> str:
+    if value is None:
+        return "—" if kind != TEXT else ""
+    if kind == MONEY:
+        return formatting.money(int(value), currency)
+    if kind == PERCENT:
+        return formatting.percent(value)
+    if kind == DAYS:
+        return formatting.number(value, 1)
+    if kind == INT:
+        return formatting.number(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What the chart shows: x labels, one or more series (stacked or grouped), the unit."""
+
+    title: str
+    labels: tuple[str, ...]
+    series: tuple[Series, ...]
+    style: str = "stacked"  # stacked | grouped | bar (one series) | hbar
+    unit: str = INT  # INT or MONEY (values of MONEY series are in major units)
+
+    @property
+    def empty(self) -> bool:
+        return not self.labels or all(not any(s.values) for s in self.series)
+
+    def table(self) -> Table:
+        kind = self.unit
+        rows = []
+        for i, label in enumerate(self.labels):
+            values = [s.values[i] for s in self.series]
+            if kind == MONEY:
+                values = [int(round(v * 100)) for v in values]
+            rows.append((label, *values))
+        return Table(_("Chart data"), (_("Period") if self.style != "hbar" else _("Name"), *(s.name for s in self.series)),
+                     (TEXT, *([kind] * len(self.series))), tuple(rows))
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    report: str
+    title: str
+    period: Period
+    granularity: str
+    chart: Chart
+    tables: tuple[Table, ...]  # main table first
+    totals: dict = field(default_factory=dict)
+    callout: str = ""  # a sentence the screen shows above the table (e.g. where most deals die)
+    currency: str = "RUB"
+
+    @property
+    def empty(self) -> bool:
+        return self.chart.empty and all(not t.rows for t in self.tables)
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    managers: tuple[int, ...] = ()  # user ids; empty = everyone the actor may see
+    pipeline_id: int | None = None
+    tags: tuple[str, ...] = ()  # tag names
+
+
+def _visible_users(actor: Actor, managers: Iterable[int]) -> tuple[int, ...] | None:
+    """User ids to restrict to, or None for everyone. A manager sees only himself."""
+    wanted = tuple(sorted({int(m) for m in managers}))
+    if not actor.sees_all:
+        if wanted and wanted != (actor.user_id,):
+            raise Forbidden(_("a manager sees only his own reports"))
+        return (actor.user_id,) if actor.user_id is not None else ()
+    return wanted or None
+
+
+def _tag_ids(tags: Iterable[str]) -> tuple[int, ...] | None:
+    keys = [search_key(t) for t in tags if t and t.strip()]
+    if not keys:
+        return None
+    ids = [t.id for t in Tag.select(Tag.id, Tag.name_key).where(Tag.name_key.in_(keys))]
+    if len(ids) < len(set(keys)):
+        found = {t.name_key for t in Tag.select(Tag.name_key).where(Tag.name_key.in_(keys))}
+        missing = [t for t in tags if search_key(t) not in found]
+        raise ValidationError(_("no such tag: {tags}").format(tags=", ".join(missing)), "tags")
+    return tuple(ids)
+
+
+def _user_names(ids: Iterable[int | None]) -> dict[int | None, str]:
+    ids = [i for i in set(ids) if i is not None]
+    names: dict[int | None, str] = {None: _("(nobody)")}
+    if ids:
+        for u in User.select(User.id, User.name).where(User.id.in_(ids)):
+            names[u.id] = u.name
+    return names
+
+
+def _report_users(restrict: tuple[int, ...] | None, seen: Iterable[int | None]) -> list[int | None]:
+    """Rows of a per-manager table: the chosen managers (or every active user) plus anyone seen."""
+    if restrict is not None:
+        base = list(restrict)
+    else:
+        base = [u.id for u in User.select(User.id).where(User.is_active == True)]  # noqa: E712
+    ids = list(dict.fromkeys([*base, *[s for s in seen if restrict is None or s in restrict]]))
+    names = _user_names(ids)
+    return sorted(ids, key=lambda i: (i is None, search_key(names.get(i, "")), i or 0))
+
+
+def _pipeline(pipeline_id: int | None) -> Pipeline:
+    if pipeline_id:
+        p = Pipeline.get_or_none(Pipeline.id == pipeline_id)
+        if p is None:
+            raise NotFound(_("pipeline #{id} not found").format(id=pipeline_id))
+        return p
+    p = (Pipeline.select().where(Pipeline.archived_at.is_null())
+         .order_by(Pipeline.is_default.desc(), Pipeline.position, Pipeline.id).first())
+    if p is None:
+        raise NotFound(_("there is no pipeline"))
+    return p
+
+
+def _deal_filters(query, restrict, tag_ids, *, pipeline_id: int | None = None, deal=Deal):
+    if restrict is not None:
+        query = query.where(deal.owner.in_(restrict) if restrict else SQL("1 = 0"))
+    if pipeline_id is not None:
+        query = query.where(deal.pipeline == pipeline_id)
+    if tag_ids:
+        query = query.where(fn.EXISTS(DealTag.select(SQL("1")).where((DealTag.deal == deal.id) & DealTag.tag.in_(tag_ids))))
+    return query
+
+
+# --- a. manager activity --------------------------------------------------------------------
+
+KIND_GROUPS = (
+    ("calls", N_("Calls"), CALL_KINDS),
+    ("meetings", N_("Meetings"), (ActivityKind.MEETING.value,)),
+    ("emails", N_("Emails"), (ActivityKind.EMAIL.value,)),
+    ("tasks", N_("Tasks"), (ActivityKind.TASK.value,)),
+    ("other", N_("Fax/letters"), (ActivityKind.FAX.value, ActivityKind.LETTER.value)),
+)
+
+
+def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
+                     filters: Filters = Filters(), bucket: str = "auto") -> ReportResult:
+    """Done activities per bucket per manager; planned vs done; overdue now; reached calls."""
+    now = now or utcnow()
+    restrict = _visible_users(actor, filters.managers)
+    tag_ids = _tag_ids(filters.tags)
+    granularity = pick_granularity(period, bucket)
+    buckets = make_buckets(period, granularity, tz)
+    start, end = period.utc_bounds(tz)
+
+    def scoped(q):
+        q = q.where(Activity.archived_at.is_null())
+        if restrict is not None:
+            q = q.where(Activity.assignee.in_(restrict) if restrict else SQL("1 = 0"))
+        if tag_ids:
+            q = q.where(
+                fn.EXISTS(PersonTag.select(SQL("1")).where((PersonTag.person == Activity.person) & PersonTag.tag.in_(tag_ids)))
+                | fn.EXISTS(CompanyTag.select(SQL("1")).where((CompanyTag.company == Activity.company) & CompanyTag.tag.in_(tag_ids)))
+            )
+        return q
+
+    b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
+    reached = fn.SUM(Case(None, [(Activity.outcome.in_(REACHED), 1)], 0))
+    done_q = scoped(
+        Activity.select(Activity.assignee, b_expr, Activity.kind, fn.COUNT(SQL("*")), reached)
+        .where((Activity.done_at >= start) & (Activity.done_at < end))
+    ).group_by(SQL("1"), SQL("2"), SQL("3"))
+    # {user: {kind: n}}, {bucket: {group: n}}, per bucket per user per group (chart data sheet)
+    per_user: dict[int | None, dict[str, int]] = {}
+    per_bucket: dict[int, dict[str, int]] = {}
+    calls_reached: dict[int | None, int] = {}
+    kind_to_group = {k: g for g, _label, kinds in KIND_GROUPS for k in kinds}
+    for user_id, b, kind, n, n_reached in done_q.tuples():
+        n, n_reached = int(n), int(n_reached or 0)
+        u = per_user.setdefault(user_id, {})
+        u[kind] = u.get(kind, 0) + n
+        grp = kind_to_group.get(kind, "other")
+        if b is not None:
+            pb = per_bucket.setdefault(int(b), {})
+            pb[grp] = pb.get(grp, 0) + n
+        if kind in CALL_KINDS:
+            calls_reached[user_id] = calls_reached.get(user_id, 0) + n_reached
+
+    done_flag = fn.SUM(Case(None, [(Activity.done_at.is_null(False), 1)], 0))
+    planned_q = scoped(
+        Activity.select(Activity.assignee, fn.COUNT(SQL("*")), done_flag)
+        .where((Activity.due_at >= start) & (Activity.due_at < end))
+    ).group_by(SQL("1"))
+    planned = {uid: (int(n), int(d or 0)) for uid, n, d in planned_q.tuples()}
+
+    overdue_q = scoped(
+        Activity.select(Activity.assignee, fn.COUNT(SQL("*")))
+        .where(Activity.done_at.is_null() & (Activity.due_at < now))
+    ).group_by(SQL("1"))
+    overdue = {uid: int(n) for uid, n in overdue_q.tuples()}
+
+    users = _report_users(restrict, [*per_user, *planned, *overdue])
+    names = _user_names(users)
+    rows = []
+    tot = [0] * 11
+    for uid in users:
+        k = per_user.get(uid, {})
+        calls_out, calls_in = k.get(ActivityKind.CALL_OUT, 0), k.get(ActivityKind.CALL_IN, 0)
+        n_reached = calls_reached.get(uid, 0)
+        p_n, p_done = planned.get(uid, (0, 0))
+        done_total = sum(k.values())
+        values = [calls_out, calls_in, k.get(ActivityKind.MEETING, 0), k.get(ActivityKind.EMAIL, 0),
+                  k.get(ActivityKind.TASK, 0), done_total, p_n, p_done, overdue.get(uid, 0),
+                  n_reached, calls_out + calls_in - n_reached]
+        tot = [a + b for a, b in zip(tot, values)]
+        rows.append((names.get(uid, f"#{uid}"), *values))
+    headers = (_("Manager"), _("Calls out"), _("Calls in"), _("Meetings"), _("Emails"), _("Tasks done"),
+               _("Done, all"), _("Planned"), _("Planned, done"), _("Overdue now"), _("Reached"), _("Not reached"))
+    kinds = (TEXT,) + (INT,) * 11
+    if rows and len(rows) > 1:
+        rows.append((_("Total"), *tot))
+    table = Table(_("Activity by manager"), headers, kinds, tuple(rows))
+    labels = tuple(bucket_label(b, granularity) for b in buckets)
+    series = tuple(
+        Series(_(label), tuple(float(per_bucket.get(i, {}).get(grp, 0)) for i in range(len(buckets))))
+        for grp, label, _kinds in KIND_GROUPS
+        if grp != "other" or any(per_bucket.get(i, {}).get("other") for i in range(len(buckets)))
+    )
+    chart = Chart(_("Done per {unit}").format(unit=_(granularity)), labels, series, "stacked", INT)
+    totals = dict(zip(("calls_out", "calls_in", "meetings", "emails", "tasks_done", "done", "planned",
+                       "planned_done", "overdue", "reached", "not_reached"), tot))
+    return ReportResult("activity", _(REPORT_TITLES["activity"]), period, granularity, chart, (table, chart.table()), totals)
+
+
+# --- b. funnel ------------------------------------------------------------------------------
+
+
+def _epoch(expr) -> peewee.Node:
+    """Whole seconds since the epoch of a naive-UTC column or subquery, per engine (integers:
+    exact on both)."""
+    if is_postgres():
+        return peewee.Cast(peewee.NodeList((SQL("EXTRACT(EPOCH FROM"), expr, SQL(")"))), "BIGINT")
+    return peewee.Cast(fn.strftime("%s", expr), "INTEGER")
+
+
+def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
+           filters: Filters = Filters(), bucket: str = "auto") -> ReportResult:
+    restrict = _visible_users(actor, filters.managers)
+    tag_ids = _tag_ids(filters.tags)
+    pipeline = _pipeline(filters.pipeline_id)
+    stage_list = list(Stage.select().where((Stage.pipeline == pipeline.id) & Stage.archived_at.is_null())
+                      .order_by(Stage.position, Stage.id))
+    start, end = period.utc_bounds(tz)
+
+    # deals and amounts per stage now (open deals are not archived)
+    now_q = _deal_filters(
+        Deal.select(Deal.stage, fn.COUNT(Deal.id), fn.COALESCE(fn.SUM(Deal.amount_minor), 0))
+        .where(Deal.archived_at.is_null()), restrict, tag_ids, pipeline_id=pipeline.id,
+    ).group_by(SQL("1"))
+    now_counts = {sid: (int(n), int(s)) for sid, n, s in now_q.tuples()}
+
+    SC1, SC2 = StageChange.alias("sc1"), StageChange.alias("sc2")
+    ST1, ST2 = Stage.alias("st1"), Stage.alias("st2")
+    D = Deal.alias("d")
+
+    def sc_scope(q, sc):
+        q = q.join(D, on=(D.id == sc.deal))
+        return _deal_filters(q, restrict, tag_ids, pipeline_id=pipeline.id, deal=D)
+
+    entered_q = sc_scope(
+        SC1.select(SC1.to_stage, fn.COUNT(fn.DISTINCT(SC1.deal)))
+        .where((SC1.changed_at >= start) & (SC1.changed_at < end)), SC1,
+    ).group_by(SQL("1"))
+    entered = {sid: int(n) for sid, n in entered_q.tuples()}
+
+    later = (SC2.changed_at > SC1.changed_at) | ((SC2.changed_at == SC1.changed_at) & (SC2.id > SC1.id))
+    moved_q = sc_scope(
+        SC1.select(SC1.to_stage, fn.COUNT(fn.DISTINCT(SC1.deal)))
+        .join(ST1, on=(ST1.id == SC1.to_stage))
+        .join(SC2, on=((SC2.deal == SC1.deal) & later), src=SC1)
+        .join(ST2, on=(ST2.id == SC2.to_stage), src=SC2)
+        .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC2.changed_at < end)
+               & (ST2.position > ST1.position) & (ST2.kind != StageKind.LOST.value)), SC1,
+    ).group_by(SQL("1"))
+    moved = {sid: int(n) for sid, n in moved_q.tuples()}
+
+    lost_stage_ids = [s.id for s in stage_list if s.kind == StageKind.LOST]
+    lost_at: dict[int | None, int] = {}
+    if lost_stage_ids:
+        lost_q = sc_scope(
+            SC1.select(SC1.from_stage, fn.COUNT(SQL("*")))
+            .where((SC1.changed_at >= start) & (SC1.changed_at < end) & SC1.to_stage.in_(lost_stage_ids)), SC1,
+        ).group_by(SQL("1"))
+        lost_at = {sid: int(n) for sid, n in lost_q.tuples()}
+
+    # time in stage: stays that ended in the period; entry = the deal's previous change
+    SC3 = StageChange.alias("sc3")
+    prev = (SC3.select(fn.MAX(SC3.changed_at))
+            .where((SC3.deal == SC1.deal) & ((SC3.changed_at < SC1.changed_at) | ((SC3.changed_at == SC1.changed_at) & (SC3.id < SC1.id)))))
+    stay_q = sc_scope(
+        SC1.select(SC1.from_stage, fn.COUNT(SQL("*")), fn.SUM(_epoch(SC1.changed_at) - _epoch(prev)))
+        .where((SC1.changed_at >= start) & (SC1.changed_at < end) & SC1.from_stage.is_null(False)), SC1,
+    ).group_by(SQL("1"))
+    stays = {sid: (int(n), int(secs or 0)) for sid, n, secs in stay_q.tuples()}
+
+    rows = []
+    open_stages = [s for s in stage_list if s.kind == StageKind.OPEN]
+    won_stages = [s for s in stage_list if s.kind == StageKind.WON]
+    worst_id, worst_n = None, 0
+    for s in stage_list:
+        n_now, amount_now = now_counts.get(s.id, (0, 0))
+        n_in = entered.get(s.id, 0)
+        conv = None
+        nxt_name = ""
+        if s.kind == StageKind.OPEN:
+            later_stages = [t for t in stage_list if t.position > s.position and t.kind != StageKind.LOST]
+            nxt_name = later_stages[0].name if later_stages else ""
+            conv = (moved.get(s.id, 0) / n_in) if n_in else None
+        n_stays, secs = stays.get(s.id, (0, 0))
+        avg_days = (secs / n_stays / 86400) if n_stays else None
+        n_lost = lost_at.get(s.id, 0)
+        if n_lost > worst_n:
+            worst_id, worst_n = s.id, n_lost
+        rows.append((s.name, n_now, amount_now, n_in, moved.get(s.id, 0) if s.kind == StageKind.OPEN else None,
+                     nxt_name, conv, avg_days, n_lost if s.kind == StageKind.OPEN else None))
+    headers = (_("Stage"), _("Deals now"), _("Amount now"), _("Entered"), _("Moved on"), _("Next stage"),
+               _("Conversion"), _("Avg days in stage"), _("Lost here"))
+    kinds = (TEXT, INT, MONEY, INT, INT, TEXT, PERCENT, DAYS, INT)
+    table = Table(_("Funnel: {pipeline}").format(pipeline=pipeline.name), headers, kinds, tuple(rows))
+    callout = ""
+    if worst_id is not None:
+        name = next(s.name for s in stage_list if s.id == worst_id)
+        callout = _("Most deals are lost at “{stage}”: {n}").format(stage=name, n=formatting.number(worst_n))
+    chart_stages = open_stages + won_stages
+    chart = Chart(
+        _("Deals entering each stage"),
+        tuple(s.name for s in chart_stages),
+        (Series(_("Entered"), tuple(float(entered.get(s.id, 0)) for s in chart_stages)),
+         Series(_("Deals now"), tuple(float(now_counts.get(s.id, (0, 0))[0]) for s in chart_stages))),
+        "grouped", INT,
+    )
+    totals = {
+        "deals_now": sum(n for n, _a in now_counts.values()),
+        "lost_in_period": sum(lost_at.values()),
+        "worst_stage_id": worst_id,
+        "worst_stage_lost": worst_n,
+    }
+    return ReportResult("funnel", _(REPORT_TITLES["funnel"]), period, "stage", chart, (table, chart.table()), totals, callout)
+
+
+# --- c. won and lost ------------------------------------------------------------------------
+
+
+def won_lost(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
+             filters: Filters = Filters(), bucket: str = "month") -> ReportResult:
+    restrict = _visible_users(actor, filters.managers)
+    tag_ids = _tag_ids(filters.tags)
+    granularity = pick_granularity(period, bucket) if bucket != "auto" else "month"
+    buckets = make_buckets(period, granularity, tz)
+    start, end = period.utc_bounds(tz)
+
+    def closed(q):
+        q = q.join(Stage, on=(Stage.id == Deal.stage)).where(
+            Deal.archived_at.is_null() & (Deal.closed_at >= start) & (Deal.closed_at < end)
+            & Stage.kind.in_([StageKind.WON.value, StageKind.LOST.value]))
+        return _deal_filters(q, restrict, tag_ids, pipeline_id=filters.pipeline_id)
+
+    b_expr = bucket_case(Deal.closed_at, [b.end_utc for b in buckets])
+    by_month_q = closed(Deal.select(b_expr, Stage.kind, fn.COUNT(Deal.id), fn.SUM(Deal.amount_minor))).group_by(SQL("1"), SQL("2"))
+    won = {i: (0, 0) for i in range(len(buckets))}
+    lost = {i: (0, 0) for i in range(len(buckets))}
+    for b, kind, n, s in by_month_q.tuples():
+        target = won if kind == StageKind.WON else lost
+        target[int(b)] = (int(n), int(s or 0))
+    rows = []
+    for i, b in enumerate(buckets):
+        wn, wa = won[i]
+        ln, la = lost[i]
+        rate = wn / (wn + ln) if wn + ln else None
+        rows.append((bucket_label(b, granularity), wn, wa, ln, la, rate))
+    tw, twa = sum(v[0] for v in won.values()), sum(v[1] for v in won.values())
+    tl, tla = sum(v[0] for v in lost.values()), sum(v[1] for v in lost.values())
+    rows.append((_("Total"), tw, twa, tl, tla, tw / (tw + tl) if tw + tl else None))
+    main = Table(_("Won and lost by {unit}").format(unit=_(granularity)),
+                 (_("Period"), _("Won"), _("Won amount"), _("Lost"), _("Lost amount"), _("Win rate")),
+                 (TEXT, INT, MONEY, INT, MONEY, PERCENT), tuple(rows))
+
+    reason_q = closed(
+        Deal.select(LossReason.name, fn.COUNT(Deal.id), fn.SUM(Deal.amount_minor))
+        .join(LossReason, JOIN.LEFT_OUTER, on=(LossReason.id == Deal.loss_reason), src=Deal)
+    ).where(Stage.kind == StageKind.LOST.value).group_by(SQL("1"))
+    reasons = [(name or _("(no reason)"), int(n), int(s or 0), (int(n) / tl) if tl else None) for name, n, s in reason_q.tuples()]
+    reasons.sort(key=lambda r: (-r[1], search_key(r[0])))
+    reason_table = Table(_("Loss reasons"), (_("Reason"), _("Deals"), _("Amount"), _("Share of losses")),
+                         (TEXT, INT, MONEY, PERCENT), tuple(reasons))
+
+    comp_q = closed(
+        Deal.select(Competitor.name, fn.COUNT(Deal.id), fn.SUM(Deal.amount_minor), fn.MAX(Deal.amount_minor))
+        .join(Competitor, on=(Competitor.id == Deal.competitor), src=Deal)
+    ).where(Stage.kind == StageKind.LOST.value).group_by(SQL("1"))
+    comps = []
+    for name, n, s, mx in comp_q.tuples():
+        n, s = int(n), int(s or 0)
+        comps.append((name, n, s, s // n if n else 0, int(mx or 0), n / tl if tl else None))
+    comps.sort(key=lambda r: (-r[1], -r[2], search_key(r[0])))
+    comp_table = Table(_("Competitors who won against us"),
+                       (_("Competitor"), _("Deals won from us"), _("Amount"), _("Average amount"), _("Largest"), _("Share of losses")),
+                       (TEXT, INT, MONEY, MONEY, MONEY, PERCENT), tuple(comps))
+    labels = tuple(bucket_label(b, granularity) for b in buckets)
+    chart = Chart(_("Won and lost deals"), labels,
+                  (Series(_("Won"), tuple(float(won[i][0]) for i in range(len(buckets)))),
+                   Series(_("Lost"), tuple(float(lost[i][0]) for i in range(len(buckets))))),
+                  "grouped", INT)
+    totals = {"won": tw, "won_amount": twa, "lost": tl, "lost_amount": tla}
+    callout = ""
+    if comps:
+        callout = _("Wins most often against us: {name} ({n})").format(name=comps[0][0], n=formatting.number(comps[0][1]))
+    return ReportResult("winloss", _(REPORT_TITLES["winloss"]), period, granularity, chart,
+                        (main, reason_table, comp_table, chart.table()), totals, callout)
+
+
+# --- d. forecast ----------------------------------------------------------------------------
+
+
+def _div100(value: int) -> int:
+    """Σ amount × percent / 100, rounded half up, in minor units (exact integers on both engines)."""
+    return (int(value) + 50) // 100
+
+
+def forecast(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
+             filters: Filters = Filters(), bucket: str = "month") -> ReportResult:
+    """Open deals by month of expected close: weighted (Σ amount × probability) and best case
+    (Σ amount); won in each month against the SalesTarget plan of each manager."""
+    now = now or utcnow()
+    restrict = _visible_users(actor, filters.managers)
+    tag_ids = _tag_ids(filters.tags)
+    months = make_buckets(Period(_month_start(period.start), period.end if period.end.day == 1 else _add_months(_month_start(period.end), 1)), "month", tz)
+    # forecast buckets use the period's own dates (expected close is a local date)
+    d_edges = [m.end for m in months]
+    prob = fn.COALESCE(Deal.probability, Stage.probability)
+    b_exp = bucket_case(Deal.expected_close, d_edges)
+    open_q = _deal_filters(
+        Deal.select(Deal.owner, b_exp, fn.COUNT(Deal.id), fn.SUM(Deal.amount_minor), fn.SUM(Deal.amount_minor * prob))
+        .join(Stage, on=(Stage.id == Deal.stage))
+        .where(Deal.archived_at.is_null() & (Stage.kind == StageKind.OPEN.value)
+               & (Deal.expected_close >= period.start) & (Deal.expected_close < period.end)),
+        restrict, tag_ids, pipeline_id=filters.pipeline_id,
+    ).group_by(SQL("1"), SQL("2"))
+    per_user: dict[int | None, list[int]] = {}  # [deals, best, weighted×100]
+    per_month: dict[int, list[int]] = {}
+    for uid, b, n, best, weighted in open_q.tuples():
+        for acc, key in ((per_user, uid), (per_month, int(b))):
+            cur = acc.setdefault(key, [0, 0, 0])
+            cur[0] += int(n)
+            cur[1] += int(best or 0)
+            cur[2] += int(weighted or 0)
+
+    # won per owner per month (closed in a Won stage), months in the user's zone
+    start_utc, end_utc = months[0].start_utc, months[-1].end_utc
+    won_b = bucket_case(Deal.closed_at, [m.end_utc for m in months])
+    won_q = _deal_filters(
+        Deal.select(Deal.owner, won_b, fn.SUM(Deal.amount_minor))
+        .join(Stage, on=(Stage.id == Deal.stage))
+        .where(Deal.archived_at.is_null() & (Stage.kind == StageKind.WON.value)
+               & (Deal.closed_at >= start_utc) & (Deal.closed_at < end_utc)),
+        restrict, tag_ids, pipeline_id=filters.pipeline_id,
+    ).group_by(SQL("1"), SQL("2"))
+    won_user: dict[int | None, int] = {}
+    won_month: dict[int, int] = {}
+    for uid, b, s in won_q.tuples():
+        won_user[uid] = won_user.get(uid, 0) + int(s or 0)
+        won_month[int(b)] = won_month.get(int(b), 0) + int(s or 0)
+
+    plan_q = SalesTarget.select(SalesTarget.user, SalesTarget.month, SalesTarget.amount_minor).where(
+        (SalesTarget.month >= months[0].start) & (SalesTarget.month < months[-1].end))
+    if restrict is not None:
+        plan_q = plan_q.where(SalesTarget.user.in_(restrict) if restrict else SQL("1 = 0"))
+    plan_user: dict[int | None, int] = {}
+    plan_month: dict[int, int] = {}
+    month_index = {m.start: i for i, m in enumerate(months)}
+    for uid, month, amount in plan_q.tuples():
+        if isinstance(month, str):
+            month = dt.date.fromisoformat(month[:10])
+        plan_user[uid] = plan_user.get(uid, 0) + int(amount)
+        i = month_index.get(month)
+        if i is not None:
+            plan_month[i] = plan_month.get(i, 0) + int(amount)
+
+    users = _report_users(restrict, [*per_user, *won_user, *plan_user])
+    names = _user_names(users)
+    rows = []
+    tot = [0, 0, 0, 0, 0]
+    for uid in users:
+        n, best, w100 = per_user.get(uid, [0, 0, 0])
+        won_amt, plan_amt = won_user.get(uid, 0), plan_user.get(uid, 0)
+        values = [n, _div100(w100), best, won_amt, plan_amt]
+        tot = [a + b for a, b in zip(tot, values)]
+        rows.append((names.get(uid, f"#{uid}"), *values, (won_amt / plan_amt) if plan_amt else None))
+    if len(rows) > 1:
+        rows.append((_("Total"), *tot, (tot[3] / tot[4]) if tot[4] else None))
+    main = Table(_("Forecast by manager"),
+                 (_("Manager"), _("Open deals"), _("Weighted"), _("Best case"), _("Won to date"), _("Plan"), _("Of plan")),
+                 (TEXT, INT, MONEY, MONEY, MONEY, MONEY, PERCENT), tuple(rows))
+    month_rows = []
+    for i, m in enumerate(months):
+        n, best, w100 = per_month.get(i, [0, 0, 0])
+        plan_amt = plan_month.get(i, 0)
+        won_amt = won_month.get(i, 0)
+        month_rows.append((bucket_label(m, "month"), n, _div100(w100), best, won_amt, plan_amt,
+                           (won_amt / plan_amt) if plan_amt else None))
+    by_month = Table(_("Forecast by month of expected close"),
+                     (_("Month"), _("Open deals"), _("Weighted"), _("Best case"), _("Won"), _("Plan"), _("Of plan")),
+                     (TEXT, INT, MONEY, MONEY, MONEY, MONEY, PERCENT), tuple(month_rows))
+    labels = tuple(r[0] for r in month_rows)
+    chart = Chart(_("Forecast by month"), labels,
+                  (Series(_("Weighted"), tuple(r[2] / 100 for r in month_rows)),
+                   Series(_("Best case"), tuple(r[3] / 100 for r in month_rows)),
+                   Series(_("Won"), tuple(r[4] / 100 for r in month_rows)),
+                   Series(_("Plan"), tuple(r[5] / 100 for r in month_rows))),
+                  "grouped", MONEY)
+    totals = {"deals": tot[0], "weighted": tot[1], "best": tot[2], "won": tot[3], "plan": tot[4]}
+    return ReportResult("forecast", _(REPORT_TITLES["forecast"]), period, "month", chart,
+                        (main, by_month, chart.table()), totals)
+
+
+def set_target(actor: Actor, user_id: int, month: dt.date, amount_minor: int) -> None:
+    """A head sets a manager's plan for a month (upsert; audited)."""
+    if not actor.sees_all:
+        raise Forbidden(_("only a head or an admin sets plans"))
+    if amount_minor < 0:
+        raise ValidationError(_("the plan cannot be negative"), "amount")
+    if User.get_or_none(User.id == user_id) is None:
+        raise NotFound(_("user #{id} not found").format(id=user_id))
+    month = _month_start(month)
+    with write_tx():
+        row = SalesTarget.get_or_none((SalesTarget.user == user_id) & (SalesTarget.month == month))
+        if row is None:
+            row = SalesTarget.create(user=user_id, month=month, amount_minor=amount_minor)
+            audit(actor, "target", row.id, "create", {"amount_minor": [None, amount_minor]})
+        else:
+            versioned_update(SalesTarget, row.id, None, {"amount_minor": amount_minor})
+            audit(actor, "target", row.id, "update", {"amount_minor": [row.amount_minor, amount_minor]})
+
+
+def get_target(user_id: int, month: dt.date) -> int | None:
+    return SalesTarget.select(SalesTarget.amount_minor).where(
+        (SalesTarget.user == user_id) & (SalesTarget.month == _month_start(month))).scalar()
+
+
+# --- running by name, saved reports --------------------------------------------------------
+
+_RUNNERS = {"activity": manager_activity, "funnel": funnel, "winloss": won_lost, "forecast": forecast}
+REPORT_ALIASES = {"activity": "activity", "managers": "activity", "funnel": "funnel", "winloss": "winloss",
+                  "won-lost": "winloss", "wonlost": "winloss", "losses": "winloss", "forecast": "forecast"}
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    report: str = "activity"
+    period: str = "this-month"  # a spec: relative ones stay relative when saved
+    managers: tuple[int, ...] = ()
+    pipeline_id: int | None = None
+    tags: tuple[str, ...] = ()
+    bucket: str = "auto"
+
+    def to_json(self) -> str:
+        return json.dumps({"report": self.report, "period": self.period, "managers": list(self.managers),
+                           "pipeline_id": self.pipeline_id, "tags": list(self.tags), "bucket": self.bucket},
+                          ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ReportParams":
+        data = json.loads(text or "{}")
+        return cls(report=data.get("report", "activity"), period=data.get("period", "this-month"),
+                   managers=tuple(int(m) for m in data.get("managers", ())), pipeline_id=data.get("pipeline_id"),
+                   tags=tuple(data.get("tags", ())), bucket=data.get("bucket", "auto"))
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(self.managers, self.pipeline_id, self.tags)
+
+
+def run(actor: Actor, params: ReportParams, *, tz: dt.tzinfo, today: dt.date | None = None,
+        now: dt.datetime | None = None, period: Period | None = None) -> ReportResult:
+    report = REPORT_ALIASES.get(params.report)
+    if report is None:
+        raise ValidationError(_("unknown report “{name}”: use activity, funnel, winloss or forecast").format(name=params.report), "report")
+    now = now or utcnow()
+    today = today or formatting.to_local(now, tz).date()
+    period = period or parse_period(params.period, today)
+    return _RUNNERS[report](actor, period, tz=tz, now=now, filters=params.filters, bucket=params.bucket)
+
+
+@dataclass(frozen=True)
+class SavedInfo:
+    id: int
+    name: str
+    params: ReportParams
+    slot: int | None
+    row_version: int
+
+
+def _saved_info(r: SavedReport) -> SavedInfo:
+    return SavedInfo(r.id, r.name, ReportParams.from_json(r.params), r.slot, r.row_version)
+
+
+def save_report(actor: Actor, name: str, params: ReportParams, slot: int | None = None) -> SavedInfo:
+    """Save (or overwrite by name) the filters of a report under a name, optionally on slot 1–9."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("a saved report needs a name"), "name")
+    if name.lower() in REPORT_ALIASES:
+        raise ValidationError(_("“{name}” is the name of a built-in report; pick another").format(name=name), "name")
+    if params.report not in REPORTS:
+        raise ValidationError(_("unknown report “{name}”: use activity, funnel, winloss or forecast").format(name=params.report), "report")
+    if slot is not None and not 1 <= slot <= 9:
+        raise ValidationError(_("a slot is a number from 1 to 9"), "slot")
+    parse_period(params.period, dt.date(2000, 1, 1))  # validates the spec
+    with write_tx():
+        if slot is not None:  # a slot holds one report
+            SavedReport.update(slot=None).where((SavedReport.owner == actor.user_id) & (SavedReport.slot == slot) & (SavedReport.name != name)).execute()
+        row = SavedReport.get_or_none((SavedReport.owner == actor.user_id) & (SavedReport.name == name))
+        if row is None:
+            row = SavedReport.create(name=name[:200], owner=actor.user_id, report=params.report, params=params.to_json(), slot=slot)
+        else:
+            versioned_update(SavedReport, row.id, None, {"report": params.report, "params": params.to_json(), "slot": slot})
+            row = SavedReport.get_by_id(row.id)
+    return _saved_info(row)
+
+
+def list_saved(actor: Actor) -> list[SavedInfo]:
+    q = SavedReport.select().where(SavedReport.owner == actor.user_id).order_by(
+        SavedReport.slot.is_null(), SavedReport.slot, SavedReport.name)
+    return [_saved_info(r) for r in q]
+
+
+def get_saved(actor: Actor, name: str) -> SavedInfo | None:
+    r = SavedReport.get_or_none((SavedReport.owner == actor.user_id) & (SavedReport.name == name.strip()))
+    if r is None:  # case-insensitive second chance
+        key = search_key(name)
+        for cand in SavedReport.select().where(SavedReport.owner == actor.user_id):
+            if search_key(cand.name) == key:
+                return _saved_info(cand)
+        return None
+    return _saved_info(r)
+
+
+def saved_in_slot(actor: Actor, slot: int) -> SavedInfo | None:
+    r = SavedReport.get_or_none((SavedReport.owner == actor.user_id) & (SavedReport.slot == slot))
+    return _saved_info(r) if r else None
+
+
+def delete_saved(actor: Actor, saved_id: int) -> None:
+    with write_tx():
+        n = SavedReport.delete().where((SavedReport.id == saved_id) & (SavedReport.owner == actor.user_id)).execute()
+    if not n:
+        raise NotFound(_("saved report #{id} not found").format(id=saved_id))
+
+
+# --- choices for the filters ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    name: str
+
+
+def manager_choices(actor: Actor) -> list[Choice]:
+    q = User.select(User.id, User.name).where(User.is_active == True).order_by(User.name)  # noqa: E712
+    if not actor.sees_all:
+        q = q.where(User.id == actor.user_id)
+    return [Choice(u.id, u.name) for u in q]
+
+
+def pipeline_choices() -> list[Choice]:
+    return [Choice(p.id, p.name) for p in Pipeline.select(Pipeline.id, Pipeline.name)
+            .where(Pipeline.archived_at.is_null()).order_by(Pipeline.is_default.desc(), Pipeline.position, Pipeline.id)]
+
+
+def tag_choices(limit: int = 200) -> list[str]:
+    return [t.name for t in Tag.select(Tag.name).order_by(Tag.name_key).limit(limit)]
