@@ -1,0 +1,220 @@
+"""The contacts list: a DataTable holding a small window of keyset pages, refilled as the cursor
+nears either end — never the whole table, however large the base."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tuicrm.i18n import N_, _
+from tuicrm.services import contact_list
+from tuicrm.services.contact_list import ListFilter, ListRow, Page
+from tuicrm.ui.dbcall import DbCaller
+from tuicrm.ui.widgets import labels
+
+PAGE = 100
+WINDOW_PAGES = 3  # at most 300 rows in the widget
+MARGIN = 10  # load the neighbour page when the cursor is this close to an edge
+WIDE = 110  # from this width on, company/position/owner get their own columns
+
+COLUMN_TITLES = {
+    "name": N_("Name"), "company": N_("Company"), "position": N_("Position"), "company_pos": N_("Company, position"),
+    "segment": N_("Segment"), "industry": N_("Industry"), "segment_ind": N_("Segment, industry"), "phone": N_("Phone"),
+    "owner": N_("Owner"), "last": N_("Last"), "next": N_("Next task"),
+}
+
+
+def columns_for(kind: str, width: int) -> list[tuple[str, int]]:
+    """(column, content width) fitted to ``width`` cells (padding 2 a column, scrollbar 2)."""
+    wide = width >= WIDE
+    if kind == "person":
+        text_cols = ["name", "company", "position", "owner"] if wide else ["name", "company_pos"]
+        weights = {"name": 5, "company": 4, "position": 3, "owner": 3, "company_pos": 4}
+    else:
+        text_cols = ["name", "segment", "industry", "owner"] if wide else ["name", "segment_ind"]
+        weights = {"name": 6, "segment": 3, "industry": 3, "owner": 3, "segment_ind": 4}
+    fixed = {"phone": 17, "last": 7 if wide else 6, "next": 18 if wide else 12}
+    order = text_cols[:1] + text_cols[1:3] + ["phone"] + text_cols[3:] + ["last", "next"]
+    if not wide:
+        order = text_cols + ["phone", "last", "next"]
+    avail = max(width - 2 - 2 * len(order) - sum(fixed.values()), 20)
+    total_w = sum(weights[c] for c in text_cols)
+    widths = {c: max(6, avail * weights[c] // total_w) for c in text_cols}
+    widths.update(fixed)
+    return [(c, widths[c]) for c in order]
+
+
+class ContactsTable(DbCaller, DataTable):
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="contacts.open"),
+    ]
+
+    class OpenCard(Message):
+        def __init__(self, kind: str, record_id: int) -> None:
+            super().__init__()
+            self.kind = kind
+            self.record_id = record_id
+
+    class Loaded(Message):
+        """A page arrived (for the status line and tests)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.kind = "person"
+        self.sort = "name"
+        self.flt = ListFilter()
+        self._starts: list[tuple | None] = [None]  # cursor each page starts after (page n → _starts[n])
+        self._pages: dict[int, Page] = {}
+        self._lo = 0
+        self._loading = False
+        self._generation = 0
+        self._columns: list[tuple[str, int]] = []
+        self._width = 0
+        self.pages_loaded = 0  # how many page queries ran (tests, bench)
+
+    # --- public ------------------------------------------------------------------------------
+    def reload(self, *, keep: bool = False) -> None:
+        """Start again from the first page (after a change of kind, sort or filter, or a card edit)."""
+        self._generation += 1
+        current = self.current_key() if keep else None
+        if not keep:
+            self._starts = [None]
+            self._lo = 0
+        self._pages = {}
+        self._fetch(self._lo, reset=True, focus_key=current)
+
+    def current_row(self) -> ListRow | None:
+        idx = self.cursor_row
+        rows = self._rows()
+        if 0 <= idx < len(rows):
+            return rows[idx]
+        return None
+
+    def current_key(self) -> str | None:
+        row = self.current_row()
+        return f"{row.kind}:{row.id}" if row else None
+
+    @property
+    def window(self) -> tuple[int, int]:
+        pages = sorted(self._pages)
+        return (pages[0], pages[-1]) if pages else (0, -1)
+
+    # --- paging --------------------------------------------------------------------------------
+    def _rows(self) -> list[ListRow]:
+        out: list[ListRow] = []
+        for n in sorted(self._pages):
+            out += self._pages[n].rows
+        return out
+
+    def _fetch(self, n: int, *, reset: bool = False, focus_key: str | None = None, focus_index: int | None = None) -> None:
+        if n < 0 or n >= len(self._starts):
+            return
+        self._loading = True
+        gen = self._generation
+        app = self.app
+
+        def done(page: Page) -> None:
+            if gen != self._generation:
+                return
+            self.pages_loaded += 1
+            self._loading = False
+            if reset:
+                self._pages = {}
+            self._pages[n] = page
+            if page.next_cursor is not None and len(self._starts) == n + 1:
+                self._starts.append(page.next_cursor)
+            elif page.next_cursor is None:
+                del self._starts[n + 1:]
+            old_rows = self._rows_before_change
+            self._trim(towards=n)
+            self._fill(focus_key=focus_key, focus_index=focus_index, old_rows=old_rows)
+            self.post_message(self.Loaded())
+
+        self._rows_before_change = self._rows()
+        self.run_db(
+            contact_list.page, app.session.actor, self.kind, sort=self.sort, flt=self.flt, after=self._starts[n],
+            limit=PAGE, done=done, error=self._failed, group="contacts-list",
+        )
+
+    def _failed(self, exc) -> None:
+        self._loading = False
+        self.app.notify(str(exc), severity="error")
+
+    def _trim(self, towards: int) -> None:
+        while len(self._pages) > WINDOW_PAGES:
+            lo, hi = self.window
+            del self._pages[hi if towards == lo else lo]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._loading or not self._pages:
+            return
+        lo, hi = self.window
+        if event.cursor_row >= self.row_count - MARGIN and hi + 1 < len(self._starts):
+            self._fetch(hi + 1)
+        elif event.cursor_row < MARGIN and lo > 0:
+            self._fetch(lo - 1)
+
+    # --- drawing ---------------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        if self.size.width != self._width:
+            self._fill(focus_key=self.current_key())
+
+    def _ensure_columns(self) -> None:
+        width = self.size.width or self.app.size.width
+        cols = columns_for(self.kind, width)
+        if cols != self._columns:
+            self.clear(columns=True)
+            for name, w in cols:
+                self.add_column(_(COLUMN_TITLES[name]), width=w, key=name)
+            self._columns = cols
+        self._width = width
+
+    def _cells(self, r: ListRow) -> list[str]:
+        app = self.app
+        name = r.name + (" " + _("[archived]") if r.archived else "")
+        nxt = ""
+        if r.next_activity_at:
+            nxt = labels.when(app, r.next_activity_at)
+            if r.next_subject:
+                nxt += " " + (_(labels.ACTIVITY_KINDS[r.next_subject]) if r.next_subject in labels.ACTIVITY_KINDS else r.next_subject)
+        values = {
+            "name": name,
+            "company": r.company or "",
+            "position": r.position or "",
+            "company_pos": ", ".join(x for x in (r.company, r.position) if x),
+            "segment": r.segment or "",
+            "industry": r.position or "",
+            "segment_ind": ", ".join(x for x in (r.segment, r.position) if x),
+            "phone": labels.phone_text(app.session, r.phone_e164, r.phone_raw),
+            "owner": r.owner or "",
+            "last": labels.when(app, r.last_contact_at, with_time=False),
+            "next": nxt,
+        }
+        return [Text(values[c]) for c, _w in self._columns]
+
+    def _fill(self, *, focus_key: str | None = None, focus_index: int | None = None, old_rows=None) -> None:
+        old_key = focus_key or self.current_key()
+        old_index = self.cursor_row
+        old_first = old_rows[0] if old_rows else None
+        self._ensure_columns()
+        rows = self._rows()
+        with self.app.batch_update():
+            self.clear()
+            self.add_rows([self._cells(r) for r in rows])
+        keys = [f"{r.kind}:{r.id}" for r in rows]
+        target = 0
+        if old_key in keys:
+            target = keys.index(old_key)
+        elif focus_index is not None:
+            target = focus_index
+        elif old_first is not None and rows and f"{old_first.kind}:{old_first.id}" in keys:
+            target = keys.index(f"{old_first.kind}:{old_first.id}") + old_index
+        if rows:
+            self.move_cursor(row=min(target, len(rows) - 1), animate=False)
+
+    def action_open(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.post_message(self.OpenCard(row.kind, row.id))
