@@ -344,6 +344,7 @@ class Chart:
     series: tuple[Series, ...]
     style: str = "stacked"  # stacked | grouped | bar (one series) | hbar
     unit: str = INT  # INT or MONEY (values of MONEY series are in major units)
+    x_title: str = ""  # heading of the label column in the chart-data table (default: Period)
 
     @property
     def empty(self) -> bool:
@@ -357,7 +358,7 @@ class Chart:
             if kind == MONEY:
                 values = [int(round(v * 100)) for v in values]
             rows.append((label, *values))
-        return Table(_("Chart data"), (_("Period") if self.style != "hbar" else _("Name"), *(s.name for s in self.series)),
+        return Table(_("Chart data"), (self.x_title or _("Period"), *(s.name for s in self.series)),
                      (TEXT, *([kind] * len(self.series))), tuple(rows))
 
 
@@ -658,7 +659,7 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         tuple(s.name for s in chart_stages),
         (Series(_("Entered"), tuple(float(entered.get(s.id, 0)) for s in chart_stages)),
          Series(_("Deals now"), tuple(float(now_counts.get(s.id, (0, 0))[0]) for s in chart_stages))),
-        "grouped", INT,
+        "grouped", INT, _("Stage"),
     )
     totals = {
         "deals_now": sum(n for n, _a in now_counts.values()),
