@@ -10,11 +10,17 @@ from typing import Iterable
 import peewee
 
 from tuicrm.db.connection import write_tx
-from tuicrm.model import Company, CompanyTag, Email, Person, PersonTag, Phone, SearchToken, Tag, utcnow
+from tuicrm.i18n import _ as _t
+from tuicrm.model import (
+    Activity, Company, CompanyTag, CustomField, CustomValue, Deal, Email, Note, Person, PersonTag, Phone, SearchToken,
+    Stage, Tag, User, utcnow,
+)
 from tuicrm.model.enums import Entity, PhoneKind, Visibility
 from tuicrm.services import phones as phone_svc
 from tuicrm.services.base import (
     Actor,
+    Forbidden,
+    prefix_range,
     NotFound,
     ValidationError,
     audit,
@@ -463,3 +469,743 @@ def archive(actor: Actor, kind: str, record_id: int, restore: bool = False) -> N
         if not n:
             raise NotFound(f"{kind} #{record_id} not found")
         audit(actor, kind, record_id, "restore" if restore else "archive")
+
+
+# ================================================================================================
+# Forms: read a card's editable fields, save a whole form in one transaction
+# ================================================================================================
+
+
+KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def inn_checksum_ok(inn: str) -> bool:
+    """The check digits of a Russian tax id (10 digits: organization, 12: individual)."""
+    if not inn.isdigit() or len(inn) not in (10, 12):
+        return False
+    d = [int(c) for c in inn]
+
+    def check(weights) -> int:
+        return sum(w * x for w, x in zip(weights, d)) % 11 % 10
+
+    if len(d) == 10:
+        return check(_INN10) == d[9]
+    return check(_INN11) == d[10] and check(_INN12) == d[11]
+
+
+def check_inn(inn: str | None) -> str | None:
+    """Strict form check: 10/12 digits and the check digits. '' → None. Raises ValidationError."""
+    inn = _clean(inn)
+    if inn is None:
+        return None
+    inn = re.sub(r"\s", "", inn)
+    if not INN_RE.match(inn):
+        raise ValidationError(_t("a tax id (ИНН) has 10 digits (organization) or 12 (individual)"), "inn")
+    if not inn_checksum_ok(inn):
+        raise ValidationError(_t("this tax id (ИНН) has wrong check digits: a typo?"), "inn")
+    return inn
+
+
+def check_kpp(kpp: str | None) -> str | None:
+    kpp = _clean(kpp)
+    if kpp is None:
+        return None
+    kpp = re.sub(r"\s", "", kpp).upper()
+    if not KPP_RE.match(kpp):
+        raise ValidationError(_t("a КПП has 9 characters: 4 digits, 2 digits or letters, 3 digits"), "kpp")
+    return kpp
+
+
+def check_emails(raw: object) -> list[str]:
+    """Every address in a text, each checked; raises ValidationError naming the first bad one."""
+    out = []
+    for address in split_emails(raw):
+        address, ok = normalize_email(address)
+        if not ok:
+            raise ValidationError(_t("{address} is not an email address").format(address=address), "emails")
+        out.append(address)
+    return out
+
+
+@dataclass(frozen=True)
+class ContactLine:
+    """One phone or email as a form shows it."""
+
+    id: int | None
+    text: str  # phone: raw as typed; email: the address
+    kind: str | None = None
+    extension: str | None = None
+
+
+@dataclass
+class PersonData:
+    last_name: str = ""
+    first_name: str = ""
+    middle_name: str = ""
+    full_name: str = ""  # used when the three parts are empty
+    position: str | None = None
+    company_id: int | None = None
+    company_name: str | None = None  # typed: an existing company of exactly this name, or a new one
+    birthday: dt.date | None = None
+    source: str | None = None
+    owner_id: int | None = None
+    visibility: str = Visibility.SHARED
+    phones: list[PhoneIn] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    row_version: int | None = None  # as read (editing); None for a new card
+
+
+@dataclass
+class CompanyData:
+    name: str = ""
+    inn: str | None = None
+    kpp: str | None = None
+    address: str | None = None
+    site: str | None = None
+    industry: str | None = None
+    segment: str | None = None
+    source: str | None = None
+    owner_id: int | None = None
+    visibility: str = Visibility.SHARED
+    phones: list[PhoneIn] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    row_version: int | None = None
+
+
+def _check_visible(actor: Actor, kind: str, record_id: int):
+    model = Person if kind == "person" else Company
+    rec = model.get_or_none(model.id == record_id)
+    if rec is None:
+        raise NotFound(_t("{kind} #{id} not found").format(kind=_t(kind), id=record_id))
+    if not model.select().where((model.id == record_id) & visible(model, actor)).exists():
+        raise Forbidden(_t("this card is private to its owner"))
+    return rec
+
+
+def _phones_in(cond) -> list[PhoneIn]:
+    return [PhoneIn(p.raw, p.kind, p.extension) for p in Phone.select().where(cond).order_by(Phone.position, Phone.id)]
+
+
+def _emails_in(cond) -> list[str]:
+    return [e.address for e in Email.select().where(cond).order_by(Email.position, Email.id)]
+
+
+def person_form_data(actor: Actor, person_id: int) -> PersonData:
+    p = _check_visible(actor, "person", person_id)
+    company_name = Company.select(Company.name).where(Company.id == p.company_id).scalar() if p.company_id else None
+    return PersonData(
+        last_name=p.last_name, first_name=p.first_name, middle_name=p.middle_name, full_name=p.full_name,
+        position=p.position, company_id=p.company_id, company_name=company_name, birthday=p.birthday, source=p.source,
+        owner_id=p.owner_id, visibility=p.visibility, phones=_phones_in(Phone.person == person_id),
+        emails=_emails_in(Email.person == person_id), row_version=p.row_version,
+    )
+
+
+def company_form_data(actor: Actor, company_id: int) -> CompanyData:
+    c = _check_visible(actor, "company", company_id)
+    return CompanyData(
+        name=c.name, inn=c.inn, kpp=c.kpp, address=c.address, site=c.site, industry=c.industry, segment=c.segment,
+        source=c.source, owner_id=c.owner_id, visibility=c.visibility, phones=_phones_in(Phone.company == company_id),
+        emails=_emails_in(Email.company == company_id), row_version=c.row_version,
+    )
+
+
+def _check_phones(phones: Iterable[PhoneIn], region: str) -> list[PhoneIn]:
+    """Forms accept only valid numbers (imports keep invalid ones flagged; a form can ask)."""
+    out = []
+    for p in phones:
+        for parsed in phone_svc.parse_cell(p.raw, region):
+            if not parsed.is_valid:
+                raise ValidationError(
+                    _t("{raw}: {reason}").format(raw=parsed.raw, reason=_t(parsed.reason or "not a valid number")), "phones"
+                )
+            out.append(PhoneIn(parsed.raw, p.kind, p.extension or parsed.extension))
+    return out
+
+
+def sync_phones(actor: Actor, phones: Iterable[PhoneIn], *, person_id=None, company_id=None,
+                region: str = phone_svc.DEFAULT_REGION) -> None:
+    """Make a card's phones exactly ``phones``: keep the ones still there (same E.164 or raw),
+    delete the removed, add the new (kind/extension of kept ones updated when given)."""
+    cond = (Phone.person == person_id) if person_id else (Phone.company == company_id)
+    existing = list(Phone.select().where(cond).order_by(Phone.position, Phone.id))
+    wanted: list[tuple[phone_svc.ParsedPhone, PhoneIn]] = []
+    for p in phones:
+        for parsed in phone_svc.parse_cell(p.raw, region):
+            wanted.append((parsed, p))
+    with write_tx():
+        keep_ids = set()
+        new: list[tuple[phone_svc.ParsedPhone, PhoneIn]] = []
+        for parsed, p in wanted:
+            match = next((e for e in existing if e.id not in keep_ids and (
+                (parsed.e164 and e.e164 == parsed.e164) or (not parsed.e164 and e.raw == parsed.raw))), None)
+            if match is None:
+                new.append((parsed, p))
+                continue
+            keep_ids.add(match.id)
+            changes = {}
+            ext = p.extension or parsed.extension
+            if p.kind and p.kind != match.kind:
+                changes["kind"] = p.kind
+            if (ext or None) != (match.extension or None):
+                changes["extension"] = ext
+            if match.raw != parsed.raw:
+                changes["raw"] = parsed.raw[:500]
+            if changes:
+                Phone.update(**changes).where(Phone.id == match.id).execute()
+        removed = [e for e in existing if e.id not in keep_ids]
+        if removed:
+            Phone.delete().where(Phone.id.in_([e.id for e in removed])).execute()
+        position = max((e.position for e in existing if e.id in keep_ids), default=-1) + 1
+        for parsed, p in new:
+            row = _phone_rows([parsed], p.kind, person_id=person_id, company_id=company_id, start=position)[0]
+            if p.extension:
+                row["extension"] = p.extension
+            Phone.insert(**row).execute()
+            position += 1
+        if not Phone.select().where(cond & (Phone.is_primary == True)).exists():  # noqa: E712
+            first = Phone.select(Phone.id).where(cond).order_by(Phone.position, Phone.id).scalar()
+            if first:
+                Phone.update(is_primary=True).where(Phone.id == first).execute()
+        if removed or new:
+            entity, eid = (Entity.PERSON, person_id) if person_id else (Entity.COMPANY, company_id)
+            audit(actor, entity, eid, "phones", {"removed": [e.raw for e in removed], "added": [p.raw for p, _x in new]})
+
+
+def sync_emails(actor: Actor, emails: Iterable[str], *, person_id=None, company_id=None) -> None:
+    cond = (Email.person == person_id) if person_id else (Email.company == company_id)
+    existing = {e.address_lower: e for e in Email.select().where(cond)}
+    wanted = list(dict.fromkeys(a for a in emails if a))
+    wanted_lower = {a.lower() for a in wanted}
+    removed = [e for key, e in existing.items() if key not in wanted_lower]
+    with write_tx():
+        if removed:
+            Email.delete().where(Email.id.in_([e.id for e in removed])).execute()
+        fresh = [a for a in wanted if a.lower() not in existing]
+        if fresh:
+            kwargs = {"person_id": person_id} if person_id else {"company_id": company_id}
+            add_emails(actor, ", ".join(fresh), **kwargs)
+        if not Email.select().where(cond & (Email.is_primary == True)).exists():  # noqa: E712
+            first = Email.select(Email.id).where(cond).order_by(Email.position, Email.id).scalar()
+            if first:
+                Email.update(is_primary=True).where(Email.id == first).execute()
+
+
+def _company_for(actor: Actor, data: PersonData) -> int | None:
+    """The company a person form points at: the chosen one, or one of exactly the typed name, or a new one."""
+    name = (data.company_name or "").strip()
+    if data.company_id:
+        if name:
+            chosen = Company.select(Company.name).where(Company.id == data.company_id).scalar()
+            if chosen is not None and search_key(chosen) == search_key(name):
+                return data.company_id
+        elif not name:
+            return data.company_id
+    if not name:
+        return None
+    same = (
+        Company.select(Company.id).where((Company.name_key == search_key(name)) & Company.archived_at.is_null() & visible(Company, actor))
+        .order_by(Company.id).limit(2).tuples()
+    )
+    ids = [i for (i,) in same]
+    if len(ids) == 1:
+        return ids[0]
+    return create_company(actor, name, owner_id=data.owner_id)
+
+
+def save_person(actor: Actor, data: PersonData, person_id: int | None = None, *,
+                region: str = phone_svc.DEFAULT_REGION) -> tuple[int, int]:
+    """Create or update a person from a form, with phones, emails and a typed company, in one
+    transaction. Editing checks ``data.row_version`` (Conflict if someone saved meanwhile).
+    Returns (id, new row_version)."""
+    phones = _check_phones(data.phones, region)
+    emails = check_emails(", ".join(data.emails))
+    if not compose_full_name(data.last_name, data.first_name, data.middle_name) and not data.full_name.strip():
+        raise ValidationError(_t("a person needs a name"), "name")
+    with write_tx():
+        company_id = _company_for(actor, data)
+        if person_id is None:
+            pid = create_person(
+                actor, full_name=data.full_name or None, last_name=data.last_name, first_name=data.first_name,
+                middle_name=data.middle_name, position=data.position, company_id=company_id, birthday=data.birthday,
+                source=data.source, owner_id=data.owner_id, visibility=data.visibility, region=region,
+            )
+            sync_phones(actor, phones, person_id=pid, region=region)
+            sync_emails(actor, emails, person_id=pid)
+            return pid, 1
+        _check_visible(actor, "person", person_id)
+        changes: dict = dict(
+            position=_clean(data.position), company=company_id, birthday=data.birthday, source=_clean(data.source),
+            visibility=data.visibility,
+        )
+        if data.last_name or data.first_name or data.middle_name:
+            changes.update(last_name=data.last_name.strip(), first_name=data.first_name.strip(), middle_name=data.middle_name.strip())
+        else:
+            last, first, middle = split_full_name(data.full_name.strip())
+            changes.update(last_name=last, first_name=first, middle_name=middle, full_name=data.full_name.strip())
+        if data.owner_id is not None:
+            changes["owner"] = data.owner_id
+        version = update_person(actor, person_id, data.row_version, **changes)
+        sync_phones(actor, phones, person_id=person_id, region=region)
+        sync_emails(actor, emails, person_id=person_id)
+        return person_id, version
+
+
+def save_company(actor: Actor, data: CompanyData, company_id: int | None = None, *,
+                 region: str = phone_svc.DEFAULT_REGION) -> tuple[int, int]:
+    """Create or update a company from a form (strict ИНН/КПП checks). Returns (id, new row_version)."""
+    name = (data.name or "").strip()
+    if not name:
+        raise ValidationError(_t("a company needs a name"), "name")
+    inn = check_inn(data.inn)
+    kpp = check_kpp(data.kpp)
+    phones = _check_phones(data.phones, region)
+    emails = check_emails(", ".join(data.emails))
+    if data.visibility not in set(Visibility):
+        raise ValidationError(_t("visibility must be shared or private"), "visibility")
+    with write_tx():
+        if company_id is None:
+            cid = create_company(
+                actor, name, inn=inn, kpp=kpp, address=data.address, site=data.site, industry=data.industry,
+                segment=data.segment, source=data.source, owner_id=data.owner_id, visibility=data.visibility, region=region,
+            )
+            sync_phones(actor, phones, company_id=cid, region=region)
+            sync_emails(actor, emails, company_id=cid)
+            return cid, 1
+        _check_visible(actor, "company", company_id)
+        changes = dict(
+            name=name, inn=inn, kpp=kpp, address=_clean(data.address), site=_clean(data.site),
+            industry=_clean(data.industry), segment=_clean(data.segment), source=_clean(data.source),
+            visibility=data.visibility,
+        )
+        if data.owner_id is not None:
+            changes["owner"] = data.owner_id
+        version = update_company(actor, company_id, data.row_version, **changes)
+        sync_phones(actor, phones, company_id=company_id, region=region)
+        sync_emails(actor, emails, company_id=company_id)
+        return company_id, version
+
+
+def add_contact_info(actor: Actor, kind: str, record_id: int, what: str, text: str, *, info_kind: str | None = None,
+                     extension: str | None = None, region: str = phone_svc.DEFAULT_REGION) -> int:
+    """One phone or email added from the card (checked strictly). Returns the new row's id."""
+    _check_visible(actor, kind, record_id)
+    key = {"person_id": record_id} if kind == "person" else {"company_id": record_id}
+    text = (text or "").strip()
+    if what == "phone":
+        parsed = phone_svc.parse_cell(text, region)
+        if len(parsed) != 1:
+            raise ValidationError(_t("type one phone number") if not parsed else _t("one number at a time, please"), "phone")
+        if not parsed[0].is_valid:
+            raise ValidationError(_t("{raw}: {reason}").format(raw=parsed[0].raw, reason=_t(parsed[0].reason or "not a valid number")), "phone")
+        ext = (extension or "").strip() or None
+        if ext and not ext.isdigit():
+            raise ValidationError(_t("an extension is digits only"), "extension")
+        ids = add_phones(actor, text, info_kind, region=region, extension=ext, **key)
+        if not ids:
+            raise ValidationError(_t("this card already has this number"), "phone")
+        return ids[0]
+    addresses = check_emails(text)
+    if len(addresses) != 1:
+        raise ValidationError(_t("type one email address"), "email")
+    ids = add_emails(actor, addresses[0], info_kind or "work", **key)
+    if not ids:
+        raise ValidationError(_t("this card already has this address"), "email")
+    return ids[0]
+
+
+def remove_phone(actor: Actor, phone_id: int) -> None:
+    p = Phone.get_or_none(Phone.id == phone_id)
+    if p is None:
+        raise NotFound(_t("phone #{id} not found").format(id=phone_id))
+    kind, rid = ("person", p.person_id) if p.person_id else ("company", p.company_id)
+    _check_visible(actor, kind, rid)
+    with write_tx():
+        p.delete_instance()
+        audit(actor, kind, rid, "remove_phone", {"phone": [p.raw, None]})
+
+
+def remove_email(actor: Actor, email_id: int) -> None:
+    e = Email.get_or_none(Email.id == email_id)
+    if e is None:
+        raise NotFound(_t("email #{id} not found").format(id=email_id))
+    kind, rid = ("person", e.person_id) if e.person_id else ("company", e.company_id)
+    _check_visible(actor, kind, rid)
+    with write_tx():
+        e.delete_instance()
+        audit(actor, kind, rid, "remove_email", {"email": [e.address, None]})
+
+
+def tag_names(prefix: str = "", limit: int = 500) -> list[str]:
+    """Existing tags (for completion), by name; ``prefix`` compares search keys."""
+    q = Tag.select(Tag.name)
+    if prefix.strip():
+        q = q.where(prefix_range(Tag.name_key, search_key(prefix)))
+    return [n for (n,) in q.order_by(Tag.name_key).limit(limit).tuples()]
+
+
+def set_card_tags(actor: Actor, kind: str, record_id: int, names: Iterable[str]) -> list[str]:
+    """Replace a card's tags (duplicates by search key dropped); returns the tags now on it."""
+    _check_visible(actor, kind, record_id)
+    seen: dict[str, str] = {}
+    for n in names:
+        n = n.strip()
+        if n:
+            seen.setdefault(search_key(n), n[:100])
+    key = {"person_id": record_id} if kind == "person" else {"company_id": record_id}
+    with write_tx():
+        set_tags(actor, list(seen.values()), **key)
+    return tags_of(**key)
+
+
+# --- custom field values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomFieldInfo:
+    id: int
+    code: str
+    label: str
+    kind: str
+    choices: list[str]
+
+
+def custom_fields(entity: str) -> list[CustomFieldInfo]:
+    import json
+
+    q = CustomField.select().where((CustomField.entity == entity) & CustomField.archived_at.is_null()).order_by(CustomField.position, CustomField.id)
+    return [CustomFieldInfo(f.id, f.code, f.label, f.kind, json.loads(f.choices) if f.choices else []) for f in q]
+
+
+def parse_custom(kind: str, text: str, choices: list[str] | None = None) -> dict:
+    """Typed text → the CustomValue columns for a field kind. Raises ValidationError."""
+    from tuicrm.services.when import WhenError, parse_date
+
+    text = (text or "").strip()
+    if kind == "number":
+        cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+        try:
+            value = round(float(cleaned) * 1000)
+        except ValueError:
+            raise ValidationError(_t("{text}: not a number").format(text=text), "custom") from None
+        return {"value_number": value, "value_text": None, "value_date": None}
+    if kind == "date":
+        try:
+            return {"value_date": parse_date(text), "value_text": None, "value_number": None}
+        except WhenError as exc:
+            raise ValidationError(str(exc), "custom") from None
+    if kind == "choice" and choices:
+        match = [c for c in choices if search_key(c) == search_key(text)]
+        if not match:
+            raise ValidationError(_t("choose one of: {choices}").format(choices=", ".join(choices)), "custom")
+        text = match[0]
+    return {"value_text": text[:10_000], "value_number": None, "value_date": None}
+
+
+def set_custom_value(actor: Actor, kind: str, record_id: int, field_id: int, text: str) -> None:
+    """Set (or clear, with '') one custom field of a person/company/deal."""
+    import json
+
+    f = CustomField.get_or_none((CustomField.id == field_id) & (CustomField.entity == kind))
+    if f is None:
+        raise NotFound(_t("custom field #{id} not found").format(id=field_id))
+    if kind in ("person", "company"):
+        _check_visible(actor, kind, record_id)
+    col = {"person": CustomValue.person, "company": CustomValue.company, "deal": CustomValue.deal}[kind]
+    with write_tx():
+        CustomValue.delete().where((CustomValue.field == field_id) & (col == record_id)).execute()
+        if (text or "").strip():
+            values = parse_custom(f.kind, text, json.loads(f.choices) if f.choices else [])
+            CustomValue.create(field=field_id, **{kind: record_id}, **values)
+        audit(actor, kind, record_id, "custom", {f.code: [None, (text or "").strip() or None]})
+
+
+# ================================================================================================
+# Hand over to another manager
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class HandoverResult:
+    persons: int = 0
+    companies: int = 0
+    activities: int = 0
+    deals: int = 0
+
+
+def _open_stage_ids():
+    return Stage.select(Stage.id).where(Stage.kind == "open")
+
+
+def _open_activities(fk, card_id: int, prev_owner: int | None):
+    cond = (fk == card_id) & Activity.done_at.is_null() & Activity.archived_at.is_null()
+    if prev_owner is not None:
+        cond &= (Activity.assignee == prev_owner) | Activity.assignee.is_null()
+    return cond
+
+
+def _open_deals(fk, card_id: int, prev_owner: int | None):
+    cond = (fk == card_id) & Deal.stage.in_(_open_stage_ids()) & Deal.archived_at.is_null() & Deal.closed_at.is_null()
+    if prev_owner is not None:
+        cond &= (Deal.owner == prev_owner) | Deal.owner.is_null()
+    return cond
+
+
+def _active_user(user_id: int) -> User:
+    u = User.get_or_none(User.id == user_id)
+    if u is None:
+        raise NotFound(_t("user #{id} not found").format(id=user_id))
+    if not u.is_active:
+        raise ValidationError(_t("{name} is deactivated").format(name=u.name), "user")
+    return u
+
+
+def handover(actor: Actor, kind: str, record_id: int, to_user_id: int, *, include_company_people: bool = False,
+             expected_version: int | None = None, dry_run: bool = False) -> HandoverResult:
+    """Give a card to another manager together with its open activities and open deals (those
+    of the previous owner or nobody's; done activities and closed deals stay as history).
+    A company may take its people along (``include_company_people``). ``dry_run`` only counts."""
+    rec = _check_visible(actor, kind, record_id)
+    if not (actor.sees_all or rec.owner_id in (None, actor.user_id)):
+        raise Forbidden(_t("only the owner or a head may hand this card over"))
+    to = _active_user(to_user_id)
+    cards: list[tuple[str, object]] = [(kind, rec)]
+    if kind == "company" and include_company_people:
+        cards += [("person", p) for p in Person.select().where((Person.company == record_id) & Person.archived_at.is_null())]
+    persons = companies = acts = deals = 0
+    with write_tx():
+        for card_kind, card in cards:
+            model = Person if card_kind == "person" else Company
+            act_fk = Activity.person if card_kind == "person" else Activity.company
+            deal_fk = Deal.person if card_kind == "person" else Deal.company
+            prev = card.owner_id
+            a_cond = _open_activities(act_fk, card.id, prev)
+            d_cond = _open_deals(deal_fk, card.id, prev)
+            if dry_run:
+                n_a = Activity.select().where(a_cond & ((Activity.assignee != to.id) | Activity.assignee.is_null())).count()
+                n_d = Deal.select().where(d_cond & ((Deal.owner != to.id) | Deal.owner.is_null())).count()
+            else:
+                if card is rec:
+                    versioned_update(model, card.id, expected_version, {"owner": to.id})
+                elif prev != to.id:
+                    versioned_update(model, card.id, None, {"owner": to.id})
+                n_a = Activity.update(assignee=to.id, updated_at=utcnow(), row_version=Activity.row_version + 1).where(
+                    a_cond & ((Activity.assignee != to.id) | Activity.assignee.is_null())).execute()
+                n_d = Deal.update(owner=to.id, updated_at=utcnow(), row_version=Deal.row_version + 1).where(
+                    d_cond & ((Deal.owner != to.id) | Deal.owner.is_null())).execute()
+                audit(actor, card_kind, card.id, "handover", {"owner": [prev, to.id], "activities": n_a, "deals": n_d})
+            acts += n_a
+            deals += n_d
+            if card_kind == "person":
+                persons += 1
+            else:
+                companies += 1
+    return HandoverResult(persons, companies, acts, deals)
+
+
+# ================================================================================================
+# Merge two cards into one
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    phones: int
+    emails: int
+    tags: int
+    notes: int
+    activities: int
+    deals: int
+    custom_values: int
+    persons: int  # a company's people (0 for a person)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    kind: str
+    keep_id: int
+    drop_id: int
+    moved: CardCounts  # what came over from the dropped card
+    duplicates: int  # phones/emails/tags the survivor already had
+    filled: list[str]  # the survivor's empty fields filled from the dropped one
+    row_version: int
+
+
+PERSON_FILL = ("last_name", "first_name", "middle_name", "position", "company", "birthday", "source", "owner")
+COMPANY_FILL = ("legal_form", "inn", "kpp", "ogrn", "address", "site", "industry", "segment", "source", "owner")
+
+
+def card_counts(kind: str, record_id: int) -> CardCounts:
+    """What hangs on a card (merge preview; tests count before and after)."""
+    if kind == "person":
+        tags = PersonTag.select().where(PersonTag.person == record_id).count()
+        return CardCounts(
+            Phone.select().where(Phone.person == record_id).count(), Email.select().where(Email.person == record_id).count(),
+            tags, Note.select().where(Note.person == record_id).count(),
+            Activity.select().where(Activity.person == record_id).count(), Deal.select().where(Deal.person == record_id).count(),
+            CustomValue.select().where(CustomValue.person == record_id).count(), 0,
+        )
+    return CardCounts(
+        Phone.select().where(Phone.company == record_id).count(), Email.select().where(Email.company == record_id).count(),
+        CompanyTag.select().where(CompanyTag.company == record_id).count(), Note.select().where(Note.company == record_id).count(),
+        Activity.select().where(Activity.company == record_id).count(), Deal.select().where(Deal.company == record_id).count(),
+        CustomValue.select().where(CustomValue.company == record_id).count(),
+        Person.select().where(Person.company == record_id).count(),
+    )
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def merge(actor: Actor, kind: str, keep_id: int, drop_id: int, *, keep_version: int | None = None,
+          drop_version: int | None = None) -> MergeResult:
+    """Merge card ``drop_id`` into ``keep_id`` in one transaction: phones (deduplicated by E.164,
+    invalid ones by raw text), emails, tags, notes, activities, deals, custom values and — for
+    companies — persons move to the survivor; its empty fields are filled from the dropped card;
+    the dropped card is archived with ``merged_into`` set; both get an audit row."""
+    from tuicrm.services.activities import touch_clients
+
+    if kind not in ("person", "company"):
+        raise ValueError(kind)
+    if keep_id == drop_id:
+        raise ValidationError(_t("a card cannot be merged with itself"), "card")
+    model = Person if kind == "person" else Company
+    keep = _check_visible(actor, kind, keep_id)
+    drop = _check_visible(actor, kind, drop_id)
+    if keep.archived_at is not None:
+        raise ValidationError(_t("the card to keep is archived: restore it first"), "card")
+    if drop.merged_into_id is not None:
+        raise ValidationError(_t("that card was already merged into another"), "card")
+    if not actor.sees_all and actor.user_id not in (keep.owner_id, None) and keep.visibility != Visibility.SHARED:
+        raise Forbidden(_t("only the owner or a head may merge this card"))
+    is_person = kind == "person"
+    ph_fk, em_fk = (Phone.person, Email.person) if is_person else (Phone.company, Email.company)
+    fk_name = kind
+    duplicates = 0
+    moved = card_counts(kind, drop_id)
+    with write_tx():
+        # phones
+        keep_phones = list(Phone.select().where(ph_fk == keep_id))
+        have_e164 = {p.e164: p for p in keep_phones if p.e164}
+        have_raw = {p.raw: p for p in keep_phones if not p.e164}
+        position = max((p.position for p in keep_phones), default=-1) + 1
+        for p in Phone.select().where(ph_fk == drop_id).order_by(Phone.position, Phone.id):
+            same = have_e164.get(p.e164) if p.e164 else have_raw.get(p.raw)
+            if same is not None:
+                if p.extension and not same.extension:
+                    Phone.update(extension=p.extension).where(Phone.id == same.id).execute()
+                p.delete_instance()
+                duplicates += 1
+                continue
+            Phone.update(**{fk_name: keep_id}, is_primary=p.is_primary and not keep_phones, position=position).where(Phone.id == p.id).execute()
+            position += 1
+            (have_e164 if p.e164 else have_raw)[p.e164 or p.raw] = p
+            keep_phones.append(p)
+        # emails
+        keep_emails = {e.address_lower for e in Email.select(Email.address_lower).where(em_fk == keep_id)}
+        had_emails = bool(keep_emails)
+        position = Email.select(peewee.fn.COUNT(Email.id)).where(em_fk == keep_id).scalar()
+        for e in Email.select().where(em_fk == drop_id).order_by(Email.position, Email.id):
+            if e.address_lower in keep_emails:
+                e.delete_instance()
+                duplicates += 1
+                continue
+            Email.update(**{fk_name: keep_id}, is_primary=e.is_primary and not had_emails, position=position).where(Email.id == e.id).execute()
+            keep_emails.add(e.address_lower)
+            position += 1
+        # tags
+        link, link_fk = (PersonTag, PersonTag.person) if is_person else (CompanyTag, CompanyTag.company)
+        keep_tags = {t for (t,) in link.select(link.tag).where(link_fk == keep_id).tuples()}
+        for (t,) in link.select(link.tag).where(link_fk == drop_id).tuples():
+            if t in keep_tags:
+                duplicates += 1
+            else:
+                link.insert(**{fk_name: keep_id, "tag": t}).execute()
+        link.delete().where(link_fk == drop_id).execute()
+        # history and deals
+        act_fk, deal_fk, note_fk = (
+            (Activity.person, Deal.person, Note.person) if is_person else (Activity.company, Deal.company, Note.company)
+        )
+        Activity.update(**{fk_name: keep_id}).where(act_fk == drop_id).execute()
+        Deal.update(**{fk_name: keep_id}).where(deal_fk == drop_id).execute()
+        Note.update(**{fk_name: keep_id}).where(note_fk == drop_id).execute()
+        # custom values: the survivor's value wins; the other one is written to the audit row
+        cv_fk = CustomValue.person if is_person else CustomValue.company
+        keep_fields = {f for (f,) in CustomValue.select(CustomValue.field).where(cv_fk == keep_id).tuples()}
+        lost_values = {}
+        for cv in CustomValue.select().where(cv_fk == drop_id):
+            if cv.field_id in keep_fields:
+                lost_values[str(cv.field_id)] = cv.value_text or cv.value_number or (cv.value_date and cv.value_date.isoformat())
+                cv.delete_instance()
+            else:
+                CustomValue.update(**{fk_name: keep_id}).where(CustomValue.id == cv.id).execute()
+                keep_fields.add(cv.field_id)
+        # a company's people; earlier merges pointing at the dropped card
+        if not is_person:
+            person_ids = [i for (i,) in Person.select(Person.id).where(Person.company == drop_id).tuples()]
+            if person_ids:
+                Person.update(company=keep_id).where(Person.company == drop_id).execute()
+        model.update(merged_into=keep_id).where(model.merged_into == drop_id).execute()
+        # fill the survivor's empty fields
+        fields = PERSON_FILL if is_person else COMPANY_FILL
+        changes = {}
+        for name in fields:
+            attr = f"{name}_id" if name in ("company", "owner") else name
+            if _empty(getattr(keep, attr)) and not _empty(getattr(drop, attr)):
+                changes[name] = getattr(drop, attr)
+        if is_person and {"last_name", "first_name", "middle_name"} & set(changes):
+            parts = {k: changes.get(k, getattr(keep, k)) for k in ("last_name", "first_name", "middle_name")}
+            full = compose_full_name(parts["last_name"], parts["first_name"], parts["middle_name"])
+            if len(full) > len(keep.full_name):
+                changes["full_name"] = full
+                changes["name_key"] = search_key(full)
+        version = versioned_update(model, keep_id, keep_version, changes)
+        versioned_update(model, drop_id, drop_version, {"archived_at": utcnow(), "merged_into": keep_id})
+        if is_person:
+            reindex_person(keep_id)
+            touch_clients(keep_id, None)
+            touch_clients(drop_id, None)
+        else:
+            reindex_company(keep_id, with_persons=True)
+            touch_clients(None, keep_id)
+            touch_clients(None, drop_id)
+        summary = {"merged": [drop_id, keep_id], "moved": moved.__dict__, "duplicates": duplicates,
+                   "filled": sorted(changes), "custom_values_dropped": lost_values}
+        audit(actor, kind, keep_id, "merge", summary)
+        audit(actor, kind, drop_id, "merged_into", {"merged_into": [None, keep_id]})
+    return MergeResult(kind, keep_id, drop_id, moved, duplicates, sorted(k for k in changes if k != "name_key"), version)
+
+
+# ================================================================================================
+# A call logged from a card, with the next step
+# ================================================================================================
+
+
+def log_call_with_next(
+    actor: Actor, *, direction: str, outcome: str, result: str = "", person_id: int | None = None,
+    company_id: int | None = None, deal_id: int | None = None, at: dt.datetime | None = None,
+    next_kind: str | None = None, next_due: dt.datetime | None = None, next_subject: str = "",
+    next_assignee_id: int | None = None,
+) -> tuple[int, int | None]:
+    """The call (done, with outcome and result) and optionally its follow-up, in one transaction.
+    Returns (call id, follow-up id or None)."""
+    from tuicrm.services import activities
+
+    if not (person_id or company_id or deal_id):
+        raise ValidationError(_t("a call needs a client"), "client")
+    if next_kind and next_due is None:
+        raise ValidationError(_t("the next step needs a date"), "next_due")
+    with write_tx():
+        call_id = activities.log_call(actor, direction=direction, outcome=outcome, result=result, person_id=person_id,
+                                      company_id=company_id, deal_id=deal_id, at=at)
+        next_id = None
+        if next_kind and next_due is not None:
+            next_id = activities.create_activity(
+                actor, next_kind, next_subject, due_at=next_due, person_id=person_id, company_id=company_id,
+                deal_id=deal_id, assignee_id=next_assignee_id, follow_up_of=call_id,
+            )
+    return call_id, next_id

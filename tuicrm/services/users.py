@@ -86,3 +86,45 @@ def find_user(name_or_login: str) -> UserInfo | None:
         if search_key(u.name) == key or search_key(u.login) == key:
             return _info(u)
     return None
+
+
+# --- handing every client of a manager to another ---------------------------------------------
+
+
+def handover_all(actor: Actor, from_user: int, to_user: int, *, dry_run: bool = False):
+    """Every person and company owned by ``from_user``, with all of that user's open activities
+    and open deals, goes to ``to_user`` in one transaction (a head's or admin's action).
+    Returns contacts.HandoverResult with the counts. ``dry_run`` only counts."""
+    from tuicrm.db.connection import write_tx
+    from tuicrm.i18n import _
+    from tuicrm.model import Activity, Company, Deal, Person, Stage, utcnow
+    from tuicrm.services.base import Forbidden, audit
+    from tuicrm.services.contacts import HandoverResult
+
+    if not actor.sees_all:
+        raise Forbidden(_("only a head or an admin may hand over all clients of a manager"))
+    if from_user == to_user:
+        raise ValidationError(_("choose two different managers"), "user")
+    src = User.get_or_none(User.id == from_user)
+    dst = User.get_or_none(User.id == to_user)
+    if src is None or dst is None:
+        raise NotFound(_("user #{id} not found").format(id=from_user if src is None else to_user))
+    if not dst.is_active:
+        raise ValidationError(_("{name} is deactivated").format(name=dst.name), "user")
+    open_stages = Stage.select(Stage.id).where(Stage.kind == "open")
+    p_cond = Person.owner == from_user
+    c_cond = Company.owner == from_user
+    a_cond = (Activity.assignee == from_user) & Activity.done_at.is_null() & Activity.archived_at.is_null()
+    d_cond = (Deal.owner == from_user) & Deal.stage.in_(open_stages) & Deal.archived_at.is_null() & Deal.closed_at.is_null()
+    if dry_run:
+        return HandoverResult(Person.select().where(p_cond).count(), Company.select().where(c_cond).count(),
+                              Activity.select().where(a_cond).count(), Deal.select().where(d_cond).count())
+    now = utcnow()
+    with write_tx():
+        persons = Person.update(owner=to_user, updated_at=now, row_version=Person.row_version + 1).where(p_cond).execute()
+        companies = Company.update(owner=to_user, updated_at=now, row_version=Company.row_version + 1).where(c_cond).execute()
+        acts = Activity.update(assignee=to_user, updated_at=now, row_version=Activity.row_version + 1).where(a_cond).execute()
+        deals = Deal.update(owner=to_user, updated_at=now, row_version=Deal.row_version + 1).where(d_cond).execute()
+        audit(actor, "user", from_user, "handover_all",
+              {"to": [from_user, to_user], "persons": persons, "companies": companies, "activities": acts, "deals": deals})
+    return HandoverResult(persons, companies, acts, deals)

@@ -15,7 +15,7 @@ from tuicrm import paths
 DEFAULT = "crm-dark"
 _VAR = re.compile(r"^\s*\$([a-z0-9-]+)\s*:\s*([^;]+);", re.MULTILINE)
 _THEME_FIELDS = {"primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost"}
-STYLESHEETS = ("app.tcss", "contacts.tcss", "plan.tcss", "funnel.tcss", "reports.tcss", "import.tcss")
+STYLESHEETS = ("app.tcss", "contacts.tcss", "plan.tcss", "funnel.tcss", "reports.tcss", "import.tcss", "forms.tcss")
 
 
 def css_paths() -> list[Path]:

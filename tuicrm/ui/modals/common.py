@@ -1,0 +1,223 @@
+"""Shared pieces of the dialogs: a form base with inline errors, dirty tracking and Save/Cancel keys."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static, TextArea
+
+from tuicrm.i18n import _
+from tuicrm.services.base import Conflict, ServiceError, ValidationError
+from tuicrm.ui.screens.base import CrmModal
+
+T = TypeVar("T")
+
+
+class FieldMessage(Static):
+    """The line under a field: an error (``-error``), a warning or a hint; hidden when empty."""
+
+    DEFAULT_CLASSES = "field-message"
+
+    def show(self, text: str = "", level: str = "hint") -> None:
+        self.set_classes(f"field-message -{level}")
+        self.update(text)
+        self.display = bool(text)
+
+    @property
+    def text(self) -> str:
+        return str(self.render()) if self.display else ""
+
+    def on_mount(self) -> None:
+        self.display = False
+
+
+def field(label: str, widget: Widget, name: str) -> ComposeResult:
+    """A labelled row and its message line (``#<name>-msg``)."""
+    with Horizontal(classes="field-row", id=f"{name}-row"):
+        yield Label(label, classes="field-label")
+        yield widget
+    yield FieldMessage(id=f"{name}-msg")
+
+
+def select_value(sel: Select) -> Any:
+    return None if sel.is_blank() else sel.value
+
+
+class FormModal(CrmModal[T], Generic[T]):
+    """A dialog form: ctrl+s saves, Escape cancels (asking first if something was typed).
+
+    Subclasses call ``self.filling()`` around programmatic value changes, use ``self.say(name, text)``
+    for inline messages and ``self.save_failed`` as the ``error=`` of their save call.
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+    ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.dirty = False
+        self._filling = 0
+        self.saving = False
+
+    # --- dirty state ----------------------------------------------------------------------
+    @property
+    def unsaved_key(self) -> str:
+        return f"form-{id(self)}"
+
+    def set_dirty(self, value: bool = True) -> None:
+        if value == self.dirty:
+            return
+        self.dirty = value
+        mark = getattr(self.app, "mark_unsaved", None)
+        if callable(mark):
+            mark(self.unsaved_key, value)
+
+    class _Filling:
+        def __init__(self, form: "FormModal") -> None:
+            self.form = form
+
+        def __enter__(self):
+            self.form._filling += 1
+
+        def __exit__(self, *exc):
+            # Changed events are posted, not sent: release after they are handled
+            self.form.call_after_refresh(self.form._release)
+
+    def _release(self) -> None:
+        self._filling = max(0, self._filling - 1)
+
+    def filling(self) -> "_Filling":
+        return FormModal._Filling(self)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not self._filling:
+            self.set_dirty(True)
+        self.field_changed(event.input.id or "", event.value)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if not self._filling:
+            self.set_dirty(True)
+        self.field_changed(event.text_area.id or "", event.text_area.text)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if not self._filling:
+            self.set_dirty(True)
+        self.field_changed(event.select.id or "", event.value)
+
+    def field_changed(self, name: str, value: Any) -> None:
+        """Live checks of a field (override)."""
+
+    # --- messages ---------------------------------------------------------------------------
+    def say(self, name: str, text: str = "", level: str = "error") -> None:
+        try:
+            self.query_one(f"#{name}-msg", FieldMessage).show(text, level)
+        except Exception:  # noqa: BLE001 - a form without that field: say it as a notification
+            if text:
+                self.notify(text, severity="error" if level == "error" else "warning")
+
+    def message_of(self, name: str) -> str:
+        try:
+            return self.query_one(f"#{name}-msg", FieldMessage).text
+        except Exception:  # noqa: BLE001
+            return ""
+
+    def focus_field(self, name: str) -> None:
+        try:
+            self.query_one(f"#{name}").focus()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def save_failed(self, exc: ServiceError) -> None:
+        """Default error handler of a save: a field error inline, a conflict explained, else a notice."""
+        self.saving = False
+        if isinstance(exc, Conflict):
+            self.on_conflict(exc)
+            return
+        if isinstance(exc, ValidationError) and exc.field:
+            name = self.FIELD_ALIASES.get(exc.field, exc.field)
+            try:
+                self.query_one(f"#{name}-msg")
+            except Exception:  # noqa: BLE001
+                self.notify(str(exc), severity="error", timeout=8)
+                return
+            self.say(name, str(exc))
+            self.focus_field(name)
+            return
+        self.notify(str(exc), severity="error", timeout=8)
+
+    FIELD_ALIASES: dict[str, str] = {}
+
+    def on_conflict(self, exc: Conflict) -> None:
+        self.notify(
+            _("Someone else changed this record meanwhile. Reload it and apply your change again."),
+            severity="error", timeout=10,
+        )
+
+    # --- card forms: duplicate check, then save ------------------------------------------------
+    def check_then_save(self, kind: str, dup_kwargs: dict, save_fn, *save_args, **save_kwargs) -> None:
+        """find_duplicates → (warning: open it / save anyway / back) → save_fn → FormResult."""
+        from tuicrm.services import contacts
+
+        self.saving = True
+
+        def write() -> None:
+            self.run_db(save_fn, *save_args, **save_kwargs, done=lambda r: self._card_saved(kind, r),
+                        error=self.save_failed, group="form-save")
+
+        def found(refs) -> None:
+            if not refs:
+                write()
+                return
+            from tuicrm.ui.modals.duplicates import DuplicateWarning
+            from tuicrm.ui.modals.results import FormResult
+
+            def answer(choice) -> None:
+                if choice is None:
+                    self.saving = False
+                    return
+                what, ref = choice
+                if what == "open":
+                    self.finish(FormResult(ref.kind, ref.id, opened_existing=True))
+                else:
+                    write()
+
+            self.app.push_screen(DuplicateWarning(refs), answer)
+
+        self.run_db(contacts.find_duplicates, self.actor, **dup_kwargs, done=found, error=self.save_failed, group="form-save")
+
+    def _card_saved(self, kind: str, result: tuple[int, int]) -> None:
+        from tuicrm.ui.modals.results import FormResult
+
+        self.notify(_("Saved"), timeout=3)
+        self.finish(FormResult(kind, result[0]))
+
+    # --- keys ---------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        """Override."""
+
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.finish(None)
+            return
+        from tuicrm.ui.modals.confirm import ConfirmScreen
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                self.finish(None)
+
+        self.app.push_screen(ConfirmScreen(_("Discard what you typed?")), answer)
+
+    def finish(self, value: Any) -> None:
+        self.set_dirty(False)
+        self.dismiss(value)
+
+    def on_unmount(self) -> None:
+        mark = getattr(self.app, "mark_unsaved", None)
+        if callable(mark):
+            mark(self.unsaved_key, False)
