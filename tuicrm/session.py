@@ -41,9 +41,16 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
     db = open_database(url)
     try:
         result = ensure_schema(backup_dir=backup_dir)
-        lang = i18n.language() if settings.language == "auto" else settings.language
-        deals.seed_defaults(lang if lang in ("en", "ru") else "en")
+        if _needs_seed():  # checked by reading first: opening a base takes no write lock
+            lang = i18n.language() if settings.language == "auto" else settings.language
+            deals.seed_defaults(lang if lang in ("en", "ru") else "en")
         info = users.ensure_user(user or settings.user or None)
     except peewee.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot use {describe(url)}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
     return Session(url=url, db=db, actor=users.actor_for(info), settings=settings, upgrade=result)
+
+
+def _needs_seed() -> bool:
+    from tuicrm.model import LossReason, Pipeline
+
+    return not (Pipeline.select().exists() and LossReason.select().exists())

@@ -9,6 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -49,10 +52,20 @@ class UpgradeResult:
 
 
 def current_version() -> int:
+    """The schema version of the connected base: 0 for an empty base.
+
+    A base that holds tables but no version table is someone else's (or not a tuicrm base):
+    it is refused, never written to.
+    """
     db = database.obj
     if not db.table_exists(SchemaVersion._meta.table_name):
-        if db.table_exists("person"):
-            raise DatabaseUnavailable("this base has tables but no tuicrm schema version; refusing to touch it")
+        foreign = [t for t in db.get_tables() if not t.startswith("sqlite_")]
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
+            raise DatabaseUnavailable(
+                f"this base has tables ({shown}) but no tuicrm schema version: it is not a tuicrm base; "
+                "refusing to touch it (use an empty database or a new file)"
+            )
         return 0
     row = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar()
     return int(row or 0)
@@ -92,14 +105,31 @@ def ensure_schema(
         if on_progress:
             on_progress(f"backup written to {backup}")
     migrator = SchemaMigrator.from_database(db)
-    for number, module in steps:
-        if number <= before:
-            continue
-        if on_progress:
-            on_progress(f"migrating to version {number}")
-        with db.atomic():
-            module.up(migrator, db)
-            SchemaVersion.create(version=number)
+    sqlite = is_sqlite()
+    if sqlite:
+        # SQLite rebuilds a table for some ALTERs (copy, drop, rename): with foreign keys on,
+        # dropping the old table would cascade into its children. Off for the upgrade only.
+        db.pragma("foreign_keys", 0)
+    try:
+        for number, module in steps:
+            if number <= before:
+                continue
+            if on_progress:
+                on_progress(f"migrating to version {number}")
+            try:
+                with db.atomic():  # each step whole or not at all (DDL is transactional on both engines)
+                    module.up(migrator, db)
+                    SchemaVersion.create(version=number)
+            except Exception as exc:  # noqa: BLE001 - reported as one line, the base keeps its last good version
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                kept = f"; a copy of the base before the upgrade: {backup}" if backup else ""
+                raise DatabaseUnavailable(
+                    f"upgrading the schema to version {number} failed ({first}); "
+                    f"the base was left at version {current_version()}{kept}"
+                ) from exc
+    finally:
+        if sqlite:
+            db.pragma("foreign_keys", 1)
     return UpgradeResult(before, current_version(), backup)
 
 
@@ -144,17 +174,54 @@ def backup(url: str, output: Path | None = None) -> Path:
                 src.close()
             return output
         return backup_sqlite(database.obj, output)
-    pg_dump = shutil.which("pg_dump")
+    pg_dump = find_pg_dump()
     if pg_dump is None:
         raise DatabaseUnavailable(
-            "pg_dump was not found on PATH: install the PostgreSQL client tools "
+            "pg_dump was not found (PATH, /usr/lib/postgresql/*/bin): install the PostgreSQL client tools "
             f"(apt-get install postgresql-client) and run: pg_dump -Fc -f tuicrm.dump '{describe(url)}'"
         )
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     output = output or Path(f"tuicrm-{stamp}.dump")
-    if output.is_dir():
+    if output.is_dir() or not output.suffix:  # a directory (existing or to be made), as for SQLite
         output = output / f"tuicrm-{stamp}.dump"
-    proc = subprocess.run([pg_dump, "-Fc", "-f", str(output), url], capture_output=True, text=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.run([pg_dump, "-Fc", "-f", str(output), _libpq_url(url)], capture_output=True, text=True)
+    except OSError as exc:
+        raise DatabaseUnavailable(f"cannot run {pg_dump}: {exc.strerror or exc}") from exc
     if proc.returncode != 0:
         raise DatabaseUnavailable(f"pg_dump failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
     return output
+
+
+PG_BIN_GLOBS = ["/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin", "/opt/homebrew/opt/postgresql*/bin"]
+
+
+def find_pg_dump() -> str | None:
+    """pg_dump on PATH, else the newest one in the usual PostgreSQL install dirs (Debian keeps
+    the versioned binaries in /usr/lib/postgresql/N/bin; a newer pg_dump can dump an older server)."""
+    found = shutil.which("pg_dump")
+    if found:
+        return found
+    candidates = []
+    for pattern in PG_BIN_GLOBS:
+        for bindir in glob.glob(pattern):
+            exe = Path(bindir) / "pg_dump"
+            if exe.is_file() and os.access(exe, os.X_OK):
+                version = [int(x) for x in re.findall(r"\d+", Path(bindir).parent.name)] or [0]
+                candidates.append((version, str(exe)))
+    return max(candidates)[1] if candidates else None
+
+
+_PEEWEE_ONLY_PARAMS = {"max_connections", "stale_timeout", "timeout", "autorollback", "autoconnect", "thread_safe",
+                       "register_hstore", "server_side_cursors", "prefer_psycopg3"}
+
+
+def _libpq_url(url: str) -> str:
+    """The URL as libpq (pg_dump) reads it: no peewee scheme variant (postgresql+pool://) and no
+    peewee-only query parameters."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _PEEWEE_ONLY_PARAMS])
+    return f"postgresql://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
