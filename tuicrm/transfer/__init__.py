@@ -1,0 +1,1 @@
+"""Import and export of spreadsheets (.xlsx/.csv). Pure Python: never imports Textual."""

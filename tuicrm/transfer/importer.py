@@ -1,0 +1,1018 @@
+"""Import a table of persons/companies/deals with duplicate detection, as one undoable batch.
+
+Design
+- One transaction per file (``write_tx``): a failed, cancelled or dry-run import leaves the base as
+  it was. Inside it rows are processed in chunks: each chunk is matched against the base (which
+  already holds the earlier chunks, so duplicates *within* the file are found the same way as
+  duplicates against the base) and then written with ``insert_many``. Memory stays flat.
+- Matching: companies by ИНН (+КПП), then by normalized name; persons by a normalized phone
+  (E.164) or an email, then by name + company. A row matching several different cards is rejected
+  as ambiguous rather than merged into the wrong one.
+- Policy: ``merge`` fills empty fields and adds new phones/emails/tags/notes, never overwrites a
+  filled field (a different value is listed as a conflict); ``skip`` leaves matched cards alone;
+  ``create`` makes new cards even when the base has a match (rows of one file still share a company).
+- Every created card is an ImportItem(created); every merged card an ImportItem(merged) whose
+  ``before`` holds {field: [old, new]}; phones/emails/tags/notes added to cards that existed
+  before the import are items too — ``undo.undo_batch`` reverses all of it.
+- Records are the same as the services make them: full_name/name_key, SearchToken rows, phones
+  through ``services.phones.parse_cell`` and ``contacts._phone_rows``, audit rows.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import peewee
+
+from tuicrm.db.connection import write_tx
+from tuicrm.i18n import _
+from tuicrm.model import (
+    AuditLog,
+    Company,
+    CompanyTag,
+    Deal,
+    Email,
+    ImportBatch,
+    ImportItem,
+    Note,
+    Person,
+    PersonTag,
+    Phone,
+    SearchToken,
+    Stage,
+    StageChange,
+    Tag,
+    utcnow,
+)
+from tuicrm.model.enums import Entity, ImportStatus, StageKind
+from tuicrm.services import phones as phone_svc
+from tuicrm.services.base import Actor, ServiceError, search_key, to_json, tokens
+from tuicrm.services.contacts import _phone_rows, compose_full_name, normalize_email, split_emails, split_full_name, split_tags
+from tuicrm.transfer import mapping as mapping_mod
+from tuicrm.transfer import presets, values
+from tuicrm.transfer.readers import ReadError, Table, open_table
+
+POLICIES = ("merge", "skip", "create")
+MAX_PROBLEMS = 1000  # kept in the report (all are counted)
+MAX_REJECTED_ROWS = 100_000  # kept for the rejected-rows file
+SAMPLE_ROWS = 5
+
+PERSON_FILL = ("position", "birthday", "source", "owner")
+COMPANY_FILL = ("inn", "kpp", "address", "site", "industry", "source", "owner")
+
+
+class ImportCancelled(ServiceError):
+    pass
+
+
+class _DryRun(Exception):
+    pass
+
+
+@dataclass
+class Problem:
+    row: int
+    kind: str  # rejected / ambiguous / warning / conflict
+    message: str
+
+
+@dataclass
+class Prepared:
+    """What the preview shows: the file, its header, the mapping and sample values per column."""
+
+    path: Path
+    sheet: str | None
+    sheets: list[str]
+    engine: str
+    headers: list[str]
+    mapping: list[str]
+    preset: str | None
+    samples: list[list[str]]  # per column: up to SAMPLE_ROWS values
+    header_row: int
+    total_rows: int | None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    policy: str
+    dry_run: bool
+    batch_id: int | None = None
+    rows_total: int = 0
+    created: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    persons_created: int = 0
+    persons_merged: int = 0
+    companies_created: int = 0
+    companies_merged: int = 0
+    deals_created: int = 0
+    phones_flagged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: dict[str, int] = field(default_factory=dict)
+    rejected_rows: list[tuple[int, list, str]] = field(default_factory=list)
+    rejected_file: str | None = None
+    headers: list[str] = field(default_factory=list)
+    mapping: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def imported_anything(self) -> bool:
+        return self.rows_total > self.rejected
+
+    def add(self, row: int, kind: str, message: str) -> None:
+        self.problem_counts[kind] = self.problem_counts.get(kind, 0) + 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(row, kind, message))
+
+    def to_json(self) -> str:
+        return to_json({
+            "rows_total": self.rows_total, "created": self.created, "merged": self.merged,
+            "unchanged": self.unchanged, "skipped": self.skipped, "rejected": self.rejected,
+            "persons_created": self.persons_created, "persons_merged": self.persons_merged,
+            "companies_created": self.companies_created, "companies_merged": self.companies_merged,
+            "deals_created": self.deals_created, "phones_flagged": self.phones_flagged,
+            "problem_counts": self.problem_counts,
+            "problems": [[p.row, p.kind, p.message] for p in self.problems],
+        })
+
+
+# --- preparing: header, mapping, samples ---------------------------------------------------------
+
+
+def prepare(path: str | Path, *, sheet: str | None = None, preset: str | None = None, map_text: str | None = None,
+            engine: str | None = None) -> Prepared:
+    table = open_table(path, sheet, engine=engine)
+    try:
+        headers = table.headers
+        preset_name = preset
+        if preset:
+            mapping = presets.apply(preset, headers)
+        else:
+            preset_name = presets.detect(headers)
+            mapping = presets.apply(preset_name, headers) if preset_name else mapping_mod.auto_mapping(headers)
+        if map_text:
+            try:
+                mapping = mapping_mod.parse_map_option(map_text, headers, mapping)
+            except mapping_mod.MappingError as exc:
+                raise ServiceError(str(exc)) from exc
+        samples: list[list[str]] = [[] for _ in headers]
+        for n, (_row, cells) in enumerate(table.rows()):
+            for i, c in enumerate(cells[: len(headers)]):
+                if c is not None and len(samples[i]) < SAMPLE_ROWS:
+                    samples[i].append(values.text(c, 60))
+            if n >= 50 or all(len(s) >= SAMPLE_ROWS for s in samples):
+                break
+    finally:
+        table.close()
+    return Prepared(path=Path(path), sheet=table.sheet, sheets=table.sheets, engine=table.engine, headers=headers,
+                    mapping=mapping, preset=preset_name, samples=samples, header_row=table.header_row,
+                    total_rows=table.total_rows, encoding=table.encoding, delimiter=table.delimiter)
+
+
+# --- one row -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowData:
+    number: int
+    cells: list
+    full_name: str = ""
+    last: str = ""
+    first: str = ""
+    middle: str = ""
+    position: str | None = None
+    birthday: object = None
+    phones: list = field(default_factory=list)  # [(ParsedPhone, kind)]
+    emails: list = field(default_factory=list)  # [(address, ok)]
+    company: str = ""
+    inn: str | None = None
+    kpp: str | None = None
+    address: str | None = None
+    site: str | None = None
+    industry: str | None = None
+    company_phones: list = field(default_factory=list)
+    company_emails: list = field(default_factory=list)
+    owner_id: int | None = None
+    tags: list = field(default_factory=list)
+    source: str | None = None
+    notes: list = field(default_factory=list)
+    deal_title: str = ""
+    deal_amount: int | None = None
+    deal_stage: str = ""
+    warnings: list = field(default_factory=list)
+
+    @property
+    def has_person(self) -> bool:
+        return bool(self.full_name)
+
+
+class _Ctx:
+    """State shared by the chunks of one import."""
+
+    def __init__(self, actor: Actor, batch_id: int, policy: str, region: str, report: ImportReport):
+        self.actor = actor
+        self.batch_id = batch_id
+        self.policy = policy
+        self.region = region
+        self.report = report
+        self.phone_cache: dict[tuple[object, str | None], list] = {}
+        self.owner_cache: dict[str, int | None] = {}
+        self.tag_cache: dict[str, int] = {}
+        self.stage_cache: dict[str, int] | None = None
+        self.default_stage: tuple[int, int, str] | None = None
+        self.now = utcnow()
+
+    def phones(self, value: object, kind: str | None) -> list:
+        key = (value, kind)
+        hit = self.phone_cache.get(key)
+        if hit is None:
+            hit = [(p, kind) for p in phone_svc.parse_cell(value, self.region)]
+            if len(self.phone_cache) > 200_000:
+                self.phone_cache.clear()
+            self.phone_cache[key] = hit
+        return hit
+
+    def owner(self, name: str) -> int | None:
+        key = search_key(name)
+        if key not in self.owner_cache:
+            from tuicrm.services.users import find_user
+
+            u = find_user(name)
+            self.owner_cache[key] = u.id if u else None
+        return self.owner_cache[key]
+
+
+def _parse_row(ctx: _Ctx, number: int, cells: list, mapping: list[str]) -> RowData | str:
+    """The row's values by field, or the reason it is rejected."""
+    r = RowData(number, cells)
+    for value, code in zip(cells, mapping):
+        if value is None or not code:
+            continue
+        if code in mapping_mod.PHONE_FIELDS:
+            r.phones.extend(ctx.phones(value, mapping_mod.PHONE_FIELDS[code]))
+        elif code == "company_phone":
+            r.company_phones.extend(ctx.phones(value, None))
+        elif code in ("email", "company_email"):
+            target = r.emails if code == "email" else r.company_emails
+            for e in split_emails(value):
+                address, ok = normalize_email(e)
+                if address:
+                    target.append((address[:254], ok))
+                    if not ok:
+                        r.warnings.append(_("email {value!r} does not look valid; kept as written").format(value=address[:60]))
+        elif code == "tags":
+            r.tags.extend(split_tags(value))
+        elif code == "note":
+            t = phone_svc.cell_to_text(value).strip()
+            if t:
+                r.notes.append(t[:20_000])
+        elif code == "birthday":
+            d, ok = values.to_date(value)
+            if ok:
+                r.birthday = d
+            else:
+                r.warnings.append(_("birthday {value!r} is not a date; left empty").format(value=values.text(value, 40)))
+        elif code == "inn":
+            inn, ok = values.tax_id(value, (10, 12))
+            if not ok:
+                return _("tax id (ИНН) {value!r} must have 10 or 12 digits").format(value=values.text(value, 40))
+            r.inn = inn
+        elif code == "kpp":
+            kpp, ok = values.tax_id(value, (9,))
+            if not ok:
+                return _("KPP {value!r} must have 9 digits").format(value=values.text(value, 40))
+            r.kpp = kpp
+        elif code == "deal_amount":
+            amount, ok = values.money_minor(value)
+            if ok:
+                r.deal_amount = amount
+            else:
+                r.warnings.append(_("amount {value!r} is not a number; left at 0").format(value=values.text(value, 40)))
+        elif code == "owner":
+            name = values.text(value, 200)
+            if name:
+                r.owner_id = ctx.owner(name)
+                if r.owner_id is None:
+                    r.warnings.append(_("no user {name!r}; the card is yours").format(name=name))
+        else:
+            t = values.text(value)
+            if code == "full_name":
+                r.full_name = t[:320]
+            elif code == "last_name":
+                r.last = t[:100]
+            elif code == "first_name":
+                r.first = t[:100]
+            elif code == "middle_name":
+                r.middle = t[:100]
+            elif code == "position":
+                r.position = t[:200] or None
+            elif code == "company":
+                r.company = t[:300]
+            elif code in ("address",):
+                r.address = t or None
+            elif code == "site":
+                r.site = t[:300] or None
+            elif code == "industry":
+                r.industry = t[:200] or None
+            elif code == "source":
+                r.source = t[:200] or None
+            elif code == "deal_title":
+                r.deal_title = t[:300]
+            elif code == "deal_stage":
+                r.deal_stage = t[:200]
+    if r.full_name and not (r.last or r.first or r.middle):
+        r.last, r.first, r.middle = split_full_name(r.full_name)
+        r.last, r.first, r.middle = r.last[:100], r.first[:100], r.middle[:100]
+    elif not r.full_name:
+        r.full_name = compose_full_name(r.last, r.first, r.middle)[:320]
+    if not r.full_name and not r.company:
+        if r.phones or r.emails:
+            return _("no name and no company: whose phone/email is it?")
+        return _("no name and no company")
+    if not r.full_name:  # a company row: the person columns belong to the company
+        r.company_phones.extend(r.phones)
+        r.company_emails.extend(r.emails)
+        r.phones, r.emails = [], []
+    for p, _kind in r.phones + r.company_phones:
+        if not p.is_valid:
+            ctx.report.phones_flagged += 1
+            r.warnings.append(_("phone {raw!r} kept as written: {reason}").format(raw=p.raw[:60], reason=_(p.reason or "invalid")))
+    return r
+
+
+# --- cards being matched/created in one chunk ----------------------------------------------------
+
+
+@dataclass
+class Card:
+    kind: str  # person / company
+    id: int | None = None
+    new: bool = True  # created by this import (this chunk or an earlier one)
+    fresh: bool = True  # not yet inserted (created in this chunk)
+    fields: dict = field(default_factory=dict)  # new: all columns; existing: current values
+    changes: dict = field(default_factory=dict)  # existing: field -> new value
+    before: dict = field(default_factory=dict)
+    phones: list = field(default_factory=list)  # rows to insert
+    emails: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    have_e164: set = field(default_factory=set)
+    have_raw: set = field(default_factory=set)
+    have_email: set = field(default_factory=set)
+    have_tags: set = field(default_factory=set)
+    have_notes: set = field(default_factory=set)
+    phone_pos: int = 0
+    email_pos: int = 0
+    company: "Card | None" = None  # a person's company card
+    touched: bool = False  # something was added or changed
+    reindex: bool = False
+
+
+def _empty(v) -> bool:
+    return v is None or v == ""
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return search_key(a) == search_key(b)
+    return a == b
+
+
+class _Chunk:
+    def __init__(self, ctx: _Ctx, rows: list[RowData]):
+        self.ctx = ctx
+        self.rows = rows
+        self.companies: list[Card] = []
+        self.persons: list[Card] = []
+        self.c_by_inn: dict[str, list[Card]] = {}
+        self.c_by_name: dict[str, list[Card]] = {}
+        self.p_by_phone: dict[str, Card] = {}
+        self.p_by_email: dict[str, Card] = {}
+        self.p_by_name: dict[tuple, Card] = {}
+        self.deals: list[dict] = []
+        self.deal_keys: set = set()
+
+    # ---------------------------------------------------------------- lookups against the base
+    def load(self) -> None:
+        rows = self.rows
+        inns = {r.inn for r in rows if r.inn}
+        names = {search_key(r.company) for r in rows if r.company}
+        self.base_c_inn: dict[str, list[int]] = {}
+        self.base_c_name: dict[str, list[int]] = {}
+        alive_c = Company.archived_at.is_null() & Company.merged_into.is_null()
+        if inns:
+            for cid, inn in Company.select(Company.id, Company.inn).where(Company.inn.in_(list(inns)) & alive_c).order_by(Company.id).tuples():
+                self.base_c_inn.setdefault(inn, []).append(cid)
+        if names:
+            for cid, key in Company.select(Company.id, Company.name_key).where(Company.name_key.in_(list(names)) & alive_c).order_by(Company.id).tuples():
+                self.base_c_name.setdefault(key, []).append(cid)
+        e164s = {p.e164 for r in rows for p, _k in r.phones if p.e164}
+        emails = {a.lower() for r in rows for a, _ok in r.emails}
+        pnames = {search_key(r.full_name) for r in rows if r.full_name}
+        alive_p = Person.archived_at.is_null() & Person.merged_into.is_null()
+        self.base_p_phone: dict[str, set[int]] = {}
+        self.base_p_email: dict[str, set[int]] = {}
+        self.base_p_name: dict[str, list[tuple[int, int | None]]] = {}
+        if e164s:
+            q = (Phone.select(Phone.e164, Phone.person).join(Person, on=(Phone.person == Person.id))
+                 .where(Phone.e164.in_(list(e164s)) & alive_p).tuples())
+            for e, pid in q:
+                self.base_p_phone.setdefault(e, set()).add(pid)
+        if emails:
+            q = (Email.select(Email.address_lower, Email.person).join(Person, on=(Email.person == Person.id))
+                 .where(Email.address_lower.in_(list(emails)) & alive_p).tuples())
+            for e, pid in q:
+                self.base_p_email.setdefault(e, set()).add(pid)
+        if pnames:
+            for pid, key, cid in Person.select(Person.id, Person.name_key, Person.company).where(Person.name_key.in_(list(pnames)) & alive_p).order_by(Person.id).tuples():
+                self.base_p_name.setdefault(key, []).append((pid, cid))
+        self.loaded_c: dict[int, Card] = {}
+        self.loaded_p: dict[int, Card] = {}
+
+    def _existing(self, kind: str, ids: list[int]) -> None:
+        """Load base cards (fields, phones, emails, tags, notes) for merging."""
+        cache = self.loaded_p if kind == "person" else self.loaded_c
+        ids = [i for i in ids if i not in cache]
+        if not ids:
+            return
+        model = Person if kind == "person" else Company
+        fill = PERSON_FILL + ("company", "full_name") if kind == "person" else COMPANY_FILL + ("name",)
+        cols = [model.id, model.import_batch] + [getattr(model, f) for f in fill]
+        for row in model.select(*cols).where(model.id.in_(ids)).dicts():
+            card = Card(kind, id=row["id"], new=row["import_batch"] == self.ctx.batch_id, fresh=False)
+            card.fields = {f: row.get(f) for f in fill}
+            cache[card.id] = card
+        owner = Phone.person if kind == "person" else Phone.company
+        for oid, e164, raw, pos in Phone.select(owner, Phone.e164, Phone.raw, Phone.position).where(owner.in_(ids)).tuples():
+            c = cache[oid]
+            if e164:
+                c.have_e164.add(e164)
+            c.have_raw.add(raw)
+            c.phone_pos = max(c.phone_pos, pos + 1)
+        owner = Email.person if kind == "person" else Email.company
+        for oid, addr, pos in Email.select(owner, Email.address_lower, Email.position).where(owner.in_(ids)).tuples():
+            c = cache[oid]
+            c.have_email.add(addr)
+            c.email_pos = max(c.email_pos, pos + 1)
+        link, lf = (PersonTag, PersonTag.person) if kind == "person" else (CompanyTag, CompanyTag.company)
+        for oid, tid in link.select(lf, link.tag).where(lf.in_(ids)).tuples():
+            cache[oid].have_tags.add(tid)
+        nf = Note.person if kind == "person" else Note.company
+        q = Note.select(nf, Note.text).where(nf.in_(ids))
+        if kind == "company":
+            q = q.where(Note.person.is_null())
+        for oid, text in q.tuples():
+            cache[oid].have_notes.add(text)
+
+    # ---------------------------------------------------------------- matching
+    def company_for(self, r: RowData) -> tuple[Card | None, str | None]:
+        """The company card of a row (found, or a new one), or an ambiguity message."""
+        if not r.company and not r.inn:
+            return None, None
+        key = search_key(r.company) if r.company else ""
+        # within this chunk
+        for c in self.c_by_inn.get(r.inn or "", []):
+            if not r.kpp or not c.fields.get("kpp") or c.fields.get("kpp") == r.kpp:
+                return c, None
+        if key:
+            for c in self.c_by_name.get(key, []):
+                if not r.inn or not c.fields.get("inn") or c.fields.get("inn") == r.inn:
+                    return c, None
+        found: int | None = None
+        if True:
+            if r.inn and r.inn in self.base_c_inn:
+                ids = self.base_c_inn[r.inn]
+                self._existing("company", ids)
+                cands = [self.loaded_c[i] for i in ids]
+                exact = [c for c in cands if r.kpp and c.fields.get("kpp") == r.kpp]
+                loose = [c for c in cands if not r.kpp or not c.fields.get("kpp")]
+                pick = exact or loose
+                if pick:
+                    found = pick[0].id
+            if found is None and key and key in self.base_c_name:
+                ids = self.base_c_name[key]
+                self._existing("company", ids)
+                cands = [self.loaded_c[i] for i in ids if not r.inn or not self.loaded_c[i].fields.get("inn") or self.loaded_c[i].fields.get("inn") == r.inn]
+                if cands:
+                    found = cands[0].id
+        if found is not None and (self.ctx.policy != "create" or self.loaded_c[found].new):
+            card = self.loaded_c[found]
+        else:
+            if not r.company:
+                return None, _("tax id {inn} is not in the base and the row has no company name").format(inn=r.inn)
+            card = Card("company")
+            card.fields = {"name": r.company, "inn": r.inn, "kpp": r.kpp}
+            self.companies.append(card)
+        if card.fields.get("inn"):
+            self.c_by_inn.setdefault(card.fields["inn"], []).append(card)
+        self.c_by_name.setdefault(search_key(card.fields.get("name") or r.company), []).append(card)
+        return card, None
+
+    def person_for(self, r: RowData, company: Card | None) -> tuple[Card | None, str | None]:
+        e164s = [p.e164 for p, _k in r.phones if p.e164]
+        emails = [a.lower() for a, _ok in r.emails]
+        key = search_key(r.full_name)
+        # within the chunk
+        for e in e164s:
+            if e in self.p_by_phone:
+                return self.p_by_phone[e], None
+        for e in emails:
+            if e in self.p_by_email:
+                return self.p_by_email[e], None
+        ids: list[int] = []
+        for e in e164s:
+            ids.extend(sorted(self.base_p_phone.get(e, ())))
+        for e in emails:
+            ids.extend(sorted(self.base_p_email.get(e, ())))
+        ids = list(dict.fromkeys(ids))
+        within = self.p_by_name.get((key, id(company) if company else None))
+        if not ids and within is not None:
+            return within, None
+        if not ids:
+            cid = company.id if company is not None and not company.fresh else None
+            if company is None or cid is not None:
+                ids = [pid for pid, pc in self.base_p_name.get(key, []) if pc == cid][:1]
+        card: Card | None = None
+        if len(ids) > 1:
+            self._existing("person", ids)
+            names = ", ".join(f"#{i} {self.loaded_p[i].fields.get('full_name')}" for i in ids[:4])
+            return None, _("matches several cards ({names}); merge them first or fix the row").format(names=names)
+        if ids:
+            self._existing("person", ids)
+            card = self.loaded_p[ids[0]]
+            if self.ctx.policy == "create" and not card.new:
+                card = None
+        if card is None:
+            card = Card("person")
+            card.fields = {"full_name": r.full_name, "last_name": r.last, "first_name": r.first, "middle_name": r.middle}
+            self.persons.append(card)
+        for e in e164s:
+            self.p_by_phone.setdefault(e, card)
+        for e in emails:
+            self.p_by_email.setdefault(e, card)
+        self.p_by_name.setdefault((key, id(company) if company else None), card)
+        return card, None
+
+    # ---------------------------------------------------------------- filling a card from a row
+    def fill(self, card: Card, r: RowData, values_: dict, phones: list, emails: list) -> list[str]:
+        """Apply a row's values to a card; returns conflict messages."""
+        conflicts = []
+        ctx = self.ctx
+        if card.fresh:
+            for k, v in values_.items():
+                if not _empty(v) and _empty(card.fields.get(k)):
+                    card.fields[k] = v
+        else:
+            for k, v in values_.items():
+                if _empty(v):
+                    continue
+                cur = card.changes.get(k, card.fields.get(k))
+                if _empty(cur):
+                    card.changes[k] = v
+                    card.before.setdefault(k, card.fields.get(k))
+                    card.touched = True
+                    if k == "company":
+                        card.reindex = True
+                elif not _same(cur, v):
+                    if k == "owner" and values_.get("owner") == ctx.actor.user_id:
+                        continue
+                    conflicts.append(_("{field}: the card has {old!r}, the file {new!r} (kept the card's)").format(
+                        field=k, old=_display(cur), new=_display(v)))
+        for p, kind in phones:
+            if p.e164:
+                if p.e164 in card.have_e164:
+                    continue
+                card.have_e164.add(p.e164)
+            else:
+                if p.raw in card.have_raw:
+                    continue
+            card.have_raw.add(p.raw)
+            row = _phone_rows([p], kind, start=card.phone_pos, primary_first=card.phone_pos == 0)[0]
+            card.phone_pos += 1
+            card.phones.append(row)
+            card.touched = card.touched or not card.fresh
+        for address, ok in emails:
+            low = address.lower()
+            if low in card.have_email:
+                continue
+            card.have_email.add(low)
+            card.emails.append(dict(address=address, address_lower=low[:254], kind="work", is_valid=ok,
+                                    is_primary=card.email_pos == 0, position=card.email_pos))
+            card.email_pos += 1
+            card.touched = card.touched or not card.fresh
+        for t in r.tags:
+            tid = self.tag_id(t)
+            if tid not in card.have_tags:
+                card.have_tags.add(tid)
+                card.tags.append(tid)
+                card.touched = card.touched or not card.fresh
+        return conflicts
+
+    def add_notes(self, card: Card, notes: list[str]) -> None:
+        for n in notes:
+            if n not in card.have_notes:
+                card.have_notes.add(n)
+                card.notes.append(n)
+                card.touched = card.touched or not card.fresh
+
+    def tag_id(self, name: str) -> int:
+        name = name.strip()[:100]
+        key = search_key(name)
+        cache = self.ctx.tag_cache
+        if key not in cache:
+            tid = Tag.select(Tag.id).where(Tag.name_key == key).scalar()
+            if tid is None:
+                tid = Tag.insert(name=name, name_key=key).execute()
+                self.ctx.items.append(dict(batch=self.ctx.batch_id, entity="tag", entity_id=tid, action="created", before=None))
+            cache[key] = tid
+        return cache[key]
+
+    # ---------------------------------------------------------------- the rows of the chunk
+    def run(self) -> None:
+        ctx, rep = self.ctx, self.ctx.report
+        self.load()
+        for r in self.rows:
+            before_c = len(self.companies)
+            before_p = len(self.persons)
+            company, err = self.company_for(r)
+            if err:
+                _reject(rep, r, err)
+                continue
+            person = None
+            if r.has_person:
+                person, err = self.person_for(r, company)
+                if err:
+                    if len(self.companies) > before_c and company is not None and company.fresh and not company.touched:
+                        self._forget_company(company)
+                    rep.add(r.number, "ambiguous", err)
+                    _reject(rep, r, err, counted=False)
+                    continue
+            created = len(self.companies) > before_c or len(self.persons) > before_p
+            matched_existing = (person is not None and not person.fresh) or (person is None and company is not None and not company.fresh)
+            if matched_existing and ctx.policy == "skip" and not created:
+                rep.skipped += 1
+                continue
+            was_touched = {id(c): c.touched for c in (company, person) if c is not None}
+            sig = [_sig(c) for c in (company, person) if c is not None and c.fresh]
+            conflicts: list[str] = []
+            owner = r.owner_id
+            if company is not None and not (ctx.policy == "skip" and not company.fresh):
+                conflicts += self.fill(company, r, {"inn": r.inn, "kpp": r.kpp, "address": r.address, "site": r.site,
+                                                     "industry": r.industry, "source": r.source if not r.has_person else None,
+                                                     "owner": owner if not company.fresh else (owner or ctx.actor.user_id)},
+                                       r.company_phones, r.company_emails)
+                if not r.has_person:
+                    self.add_notes(company, r.notes)
+            if person is not None:
+                if company is not None and person.fresh:
+                    person.company = person.company or company
+                pvals = {"position": r.position, "birthday": r.birthday, "source": r.source,
+                         "owner": owner if not person.fresh else (owner or ctx.actor.user_id)}
+                if company is not None and not person.fresh:
+                    if company.fresh:
+                        if person.fields.get("company") is None and "company" not in person.changes:
+                            person.company = company
+                            person.changes["company"] = company  # resolved to an id at flush
+                            person.before.setdefault("company", None)
+                            person.touched = person.reindex = True
+                        elif person.fields.get("company") is not None:
+                            conflicts.append(_("company: the card is linked to another company (kept it)"))
+                    else:
+                        pvals["company"] = company.id
+                conflicts += self.fill(person, r, pvals, r.phones, r.emails)
+                self.add_notes(person, r.notes)
+            if r.deal_title:
+                if self.deal(r, person, company):
+                    created = True
+            for w in r.warnings:
+                rep.add(r.number, "warning", w)
+            for c in conflicts:
+                rep.add(r.number, "conflict", c)
+            if created:
+                rep.created += 1
+            elif any(c.touched and not was_touched.get(id(c), False) for c in (company, person) if c is not None):
+                rep.merged += 1
+            elif sig != [_sig(c) for c in (company, person) if c is not None and c.fresh]:
+                rep.merged += 1  # a duplicate row of this file added something to the card of an earlier row
+            elif matched_existing and ctx.policy == "skip":
+                rep.skipped += 1
+            else:
+                rep.unchanged += 1
+        self.flush()
+
+    def _forget_company(self, card: Card) -> None:
+        self.companies.remove(card)
+        for d in (self.c_by_inn, self.c_by_name):
+            for k, lst in list(d.items()):
+                if card in lst:
+                    lst.remove(card)
+
+    def deal(self, r: RowData, person: Card | None, company: Card | None) -> bool:
+        ctx = self.ctx
+        if ctx.stage_cache is None:
+            from tuicrm.services.deals import default_pipeline, stages
+
+            pipe = default_pipeline()
+            st = stages(pipe.id)
+            ctx.stage_cache = {search_key(s.name): (s.id, pipe.id, s.kind, s.probability) for s in st}
+            ctx.default_stage = (st[0].id, pipe.id, st[0].kind, st[0].probability)
+        stage = ctx.stage_cache.get(search_key(r.deal_stage)) if r.deal_stage else None
+        if r.deal_stage and stage is None:
+            ctx.report.add(r.number, "warning", _("stage {stage!r} is not in the pipeline; the deal starts at the first stage").format(stage=r.deal_stage))
+        stage = stage or ctx.default_stage
+        key = (search_key(r.deal_title), id(person) if person else None, id(company) if company else None)
+        if key in self.deal_keys:
+            return False
+        self.deal_keys.add(key)
+        pid = person.id if person is not None and not person.fresh else None
+        cid = company.id if company is not None and not company.fresh else None
+        if (person is None or pid) and (company is None or cid):
+            q = Deal.select(Deal.id).where((Deal.title_key == key[0]) & Deal.archived_at.is_null())
+            q = q.where(Deal.person == pid if pid else Deal.person.is_null())
+            q = q.where(Deal.company == cid if cid else Deal.company.is_null())
+            if q.exists():
+                return False
+        self.deals.append(dict(title=r.deal_title, stage=stage, person=person, company=company, amount=r.deal_amount or 0,
+                               owner=r.owner_id or ctx.actor.user_id))
+        return True
+
+    # ---------------------------------------------------------------- writing
+    def flush(self) -> None:
+        ctx, rep = self.ctx, self.ctx.report
+        now = ctx.now
+        actor = ctx.actor.user_id
+        items = ctx.items
+        audits = []
+        # new companies
+        if self.companies:
+            rows = []
+            for c in self.companies:
+                f = c.fields
+                rows.append(dict(name=f["name"], name_key=search_key(f["name"]), inn=f.get("inn"), kpp=f.get("kpp"),
+                                 address=f.get("address"), site=f.get("site"), industry=f.get("industry"),
+                                 source=f.get("source"), owner=f.get("owner") or actor, visibility="shared",
+                                 created_by=actor, import_batch=ctx.batch_id, created_at=now, updated_at=now))
+            ids = _insert_returning(Company, rows)
+            for c, cid in zip(self.companies, ids):
+                c.id, c.fresh = cid, False
+                items.append(dict(batch=ctx.batch_id, entity=Entity.COMPANY, entity_id=cid, action="created", before=None))
+                audits.append(dict(user=actor, entity=Entity.COMPANY, entity_id=cid, action="create",
+                                   changes=to_json({"name": [None, c.fields["name"]]}), at=now))
+            _insert(SearchToken, [dict(token=w, kind="c", ref_id=c.id) for c in self.companies for w in tokens(c.fields["name"])])
+            rep.companies_created += len(self.companies)
+        # new persons
+        if self.persons:
+            rows = []
+            for p in self.persons:
+                f = p.fields
+                comp = p.company.id if p.company is not None else None
+                rows.append(dict(last_name=f["last_name"], first_name=f["first_name"], middle_name=f["middle_name"],
+                                 full_name=f["full_name"], name_key=search_key(f["full_name"]), position=f.get("position"),
+                                 company=comp, birthday=f.get("birthday"), source=f.get("source"),
+                                 owner=f.get("owner") or actor, visibility="shared", created_by=actor,
+                                 import_batch=ctx.batch_id, created_at=now, updated_at=now))
+            ids = _insert_returning(Person, rows)
+            toks = []
+            for p, pid in zip(self.persons, ids):
+                p.id, p.fresh = pid, False
+                items.append(dict(batch=ctx.batch_id, entity=Entity.PERSON, entity_id=pid, action="created", before=None))
+                audits.append(dict(user=actor, entity=Entity.PERSON, entity_id=pid, action="create",
+                                   changes=to_json({"full_name": [None, p.fields["full_name"]]}), at=now))
+                words = tokens(p.fields["full_name"])
+                if p.company is not None:
+                    words += [t for t in tokens(p.company.fields.get("name")) if t not in words]
+                toks.extend(dict(token=w, kind="p", ref_id=pid) for w in words)
+            _insert(SearchToken, toks)
+            rep.persons_created += len(self.persons)
+        # merged cards
+        for kind, cache in (("company", self.loaded_c), ("person", self.loaded_p)):
+            model = Company if kind == "company" else Person
+            for card in cache.values():
+                if card.changes:
+                    changes = {k: (v.id if isinstance(v, Card) else v) for k, v in card.changes.items()}
+                    model.update(**changes, updated_at=now, row_version=model.row_version + 1).where(model.id == card.id).execute()
+                    if not card.new:
+                        before = {k: [_jsonable(card.before.get(k)), _jsonable(v)] for k, v in changes.items()}
+                        items.append(dict(batch=ctx.batch_id, entity=kind, entity_id=card.id, action="merged", before=to_json(before)))
+                        audits.append(dict(user=actor, entity=kind, entity_id=card.id, action="merge",
+                                           changes=to_json(before), at=now))
+                    card.fields.update(changes)
+                    card.changes = {}
+                    card.before = {}
+                if card.reindex:
+                    from tuicrm.services.contacts import reindex_person
+
+                    reindex_person(card.id)
+                    card.reindex = False
+                if card.touched and not card.new:
+                    if kind == "company":
+                        rep.companies_merged += 1
+                    else:
+                        rep.persons_merged += 1
+                card.touched = False
+        # children
+        phones, emails, ptags, ctags, notes = [], [], [], [], []
+        old_children = []  # (entity, model, row) for cards that existed before the import
+        for card in list(self.companies) + list(self.loaded_c.values()) + list(self.persons) + list(self.loaded_p.values()):
+            key = "company" if card.kind == "company" else "person"
+            for row in card.phones:
+                row = dict(row, person=None, company=None, created_at=now)
+                row[key] = card.id
+                (phones if card.new else old_children).append(row if card.new else ("phone", Phone, row))
+            for row in card.emails:
+                row = dict(row, person=None, company=None, created_at=now)
+                row[key] = card.id
+                (emails if card.new else old_children).append(row if card.new else ("email", Email, row))
+            for tid in card.tags:
+                if card.kind == "person":
+                    r = dict(person=card.id, tag=tid)
+                    (ptags if card.new else old_children).append(r if card.new else ("person_tag", PersonTag, r))
+                else:
+                    r = dict(company=card.id, tag=tid)
+                    (ctags if card.new else old_children).append(r if card.new else ("company_tag", CompanyTag, r))
+            for text in card.notes:
+                comp = card.company.id if card.kind == "person" and card.company is not None else (
+                    card.fields.get("company") if card.kind == "person" else card.id)
+                if isinstance(comp, Card):
+                    comp = comp.id
+                notes.append(dict(text=text, person=card.id if card.kind == "person" else None, company=comp,
+                                  author=actor, import_batch=ctx.batch_id, created_at=now, updated_at=now))
+            card.phones, card.emails, card.tags, card.notes = [], [], [], []
+        _insert(Phone, phones)
+        _insert(Email, emails)
+        _insert(PersonTag, ptags)
+        _insert(CompanyTag, ctags)
+        _insert(Note, notes)
+        for entity, model, row in old_children:
+            rid = model.insert(**row).execute()
+            items.append(dict(batch=ctx.batch_id, entity=entity, entity_id=rid, action="created", before=None))
+        # deals
+        if self.deals:
+            rows = []
+            for d in self.deals:
+                stage_id, pipe_id, kind, _prob = d["stage"]
+                rows.append(dict(title=d["title"], title_key=search_key(d["title"]), pipeline=pipe_id, stage=stage_id,
+                                 person=d["person"].id if d["person"] else None, company=d["company"].id if d["company"] else None,
+                                 amount_minor=d["amount"], currency="RUB", owner=d["owner"], stage_entered_at=now,
+                                 created_at=now, updated_at=now, closed_at=now if kind != StageKind.OPEN else None,
+                                 import_batch=ctx.batch_id))
+            ids = _insert_returning(Deal, rows)
+            _insert(StageChange, [dict(deal=i, from_stage=None, to_stage=r["stage"], user=actor, changed_at=now) for i, r in zip(ids, rows)])
+            for i, r in zip(ids, rows):
+                items.append(dict(batch=ctx.batch_id, entity=Entity.DEAL, entity_id=i, action="created", before=None))
+                audits.append(dict(user=actor, entity=Entity.DEAL, entity_id=i, action="create",
+                                   changes=to_json({"title": [None, r["title"]]}), at=now))
+            rep.deals_created += len(ids)
+        _insert(AuditLog, audits)
+        _insert(ImportItem, items)
+        items.clear()
+
+
+def _sig(c: Card) -> tuple:
+    return (len(c.phones), len(c.emails), len(c.tags), len(c.notes), sum(1 for v in c.fields.values() if not _empty(v)), c.company is not None)
+
+
+def _display(v) -> str:
+    if isinstance(v, Card):
+        return v.fields.get("name") or v.fields.get("full_name") or ""
+    return str(v)[:60]
+
+
+def _jsonable(v):
+    if isinstance(v, Card):
+        return v.id
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _reject(rep: ImportReport, r: RowData, reason: str, counted: bool = True) -> None:
+    rep.rejected += 1
+    if counted:
+        rep.add(r.number, "rejected", reason)
+    if len(rep.rejected_rows) < MAX_REJECTED_ROWS:
+        rep.rejected_rows.append((r.number, r.cells, reason))
+
+
+def _insert(model, rows: list[dict], size: int = 500) -> None:
+    for i in range(0, len(rows), size):
+        model.insert_many(rows[i:i + size]).execute()
+
+
+def _insert_returning(model, rows: list[dict], size: int = 500) -> list[int]:
+    out: list[int] = []
+    for i in range(0, len(rows), size):
+        out.extend(r[0] for r in model.insert_many(rows[i:i + size]).returning(model.id).tuples().execute())
+    return out
+
+
+# --- the whole import ----------------------------------------------------------------------------
+
+
+def run_import(
+    actor: Actor,
+    path: str | Path,
+    *,
+    mapping: list[str] | None = None,
+    preset: str | None = None,
+    map_text: str | None = None,
+    sheet: str | None = None,
+    policy: str = "merge",
+    region: str = phone_svc.DEFAULT_REGION,
+    dry_run: bool = False,
+    chunk_size: int = 1000,
+    progress: Callable[[int, int | None], None] | None = None,
+    cancel: threading.Event | None = None,
+    engine: str | None = None,
+) -> ImportReport:
+    """Import a file as one batch (or, with dry_run, compute the same report and write nothing)."""
+    if policy not in POLICIES:
+        raise ServiceError(_("policy must be one of {names}").format(names=", ".join(POLICIES)))
+    started = time.perf_counter()
+    path = Path(path)
+    table = open_table(path, sheet, engine=engine)
+    try:
+        headers = table.headers
+        if mapping is None:
+            if preset:
+                mapping = presets.apply(preset, headers)
+            else:
+                detected = presets.detect(headers)
+                mapping = presets.apply(detected, headers) if detected else mapping_mod.auto_mapping(headers)
+                preset = preset or detected
+            if map_text:
+                try:
+                    mapping = mapping_mod.parse_map_option(map_text, headers, mapping)
+                except mapping_mod.MappingError as exc:
+                    raise ServiceError(str(exc)) from exc
+        mapping = list(mapping) + [""] * (len(headers) - len(mapping))
+        mapping = mapping[: len(headers)] + [""]  # the overflow column (data beyond the header) is never mapped
+        if not any(c in ("full_name", "last_name", "first_name", "company", "inn") for c in mapping):
+            raise ServiceError(_("no column holds a name or a company; map one (e.g. ФИО, Компания) and try again"))
+        report = ImportReport(filename=str(path), policy=policy, dry_run=dry_run, headers=headers, mapping=mapping[:-1])
+        try:
+            with write_tx():
+                batch = ImportBatch.create(filename=path.name[:500], sheet=table.sheet, preset=preset, policy=policy,
+                                           mapping=json.dumps(mapping_mod.mapping_to_dict(headers, mapping[:-1]), ensure_ascii=False),
+                                           user=actor.user_id, status=ImportStatus.RUNNING)
+                ctx = _Ctx(actor, batch.id, policy, region, report)
+                ctx.items = []
+                done = 0
+                buf: list[RowData] = []
+                total = table.total_rows
+                for number, cells in table.rows():
+                    done += 1
+                    report.rows_total += 1
+                    parsed = _parse_row(ctx, number, cells, mapping)
+                    if isinstance(parsed, str):
+                        report.rejected += 1
+                        report.add(number, "rejected", parsed)
+                        if len(report.rejected_rows) < MAX_REJECTED_ROWS:
+                            report.rejected_rows.append((number, cells, parsed))
+                        continue
+                    buf.append(parsed)
+                    if len(buf) >= chunk_size:
+                        _Chunk(ctx, buf).run()
+                        buf = []
+                        if cancel is not None and cancel.is_set():
+                            raise ImportCancelled(_("the import was cancelled; nothing was written"))
+                        if progress:
+                            progress(done, total)
+                if buf:
+                    _Chunk(ctx, buf).run()
+                if progress:
+                    progress(done, done)
+                if report.rows_total == 0:
+                    raise ServiceError(_("{name} has a header but no data rows").format(name=path.name))
+                report.batch_id = batch.id
+                ImportBatch.update(
+                    finished_at=utcnow(), status=ImportStatus.DONE, rows_total=report.rows_total, created=report.created,
+                    merged=report.merged, skipped=report.skipped + report.unchanged, rejected=report.rejected,
+                    report=report.to_json(),
+                ).where(ImportBatch.id == batch.id).execute()
+                if dry_run:
+                    raise _DryRun()
+        except _DryRun:
+            report.batch_id = None
+    finally:
+        table.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def list_batches(limit: int = 50) -> list[ImportBatch]:
+    return list(ImportBatch.select().order_by(ImportBatch.id.desc()).limit(limit))
+
+
+__all__ = ["run_import", "prepare", "ImportReport", "Prepared", "ReadError", "Table", "POLICIES", "list_batches",
+           "ImportCancelled", "peewee"]
