@@ -1209,3 +1209,61 @@ def log_call_with_next(
                 deal_id=deal_id, assignee_id=next_assignee_id, follow_up_of=call_id,
             )
     return call_id, next_id
+
+
+# ================================================================================================
+# An activity edited from the ActivityForm (creation and completion live in services.activities)
+# ================================================================================================
+
+
+@dataclass(frozen=True)
+class ActivityData:
+    id: int
+    kind: str
+    subject: str
+    due_at: dt.datetime | None
+    duration_min: int | None
+    assignee_id: int | None
+    person_id: int | None
+    company_id: int | None
+    deal_id: int | None
+    client_name: str
+    done: bool
+    row_version: int
+
+
+def activity_form_data(actor: Actor, activity_id: int) -> ActivityData:
+    a = Activity.get_or_none(Activity.id == activity_id)
+    if a is None:
+        raise NotFound(_t("activity #{id} not found").format(id=activity_id))
+    if not actor.sees_all and a.assignee_id not in (None, actor.user_id) and a.author_id != actor.user_id:
+        raise Forbidden(_t("this is another manager's activity"))
+    person = Person.select(Person.full_name).where(Person.id == a.person_id).scalar() if a.person_id else None
+    company = Company.select(Company.name).where(Company.id == a.company_id).scalar() if a.company_id else None
+    return ActivityData(a.id, a.kind, a.subject, a.due_at, a.duration_min, a.assignee_id, a.person_id, a.company_id,
+                        a.deal_id, " · ".join(x for x in (person, company) if x), a.done_at is not None, a.row_version)
+
+
+ACTIVITY_EDITABLE = {"kind", "subject", "due_at", "duration_min", "assignee", "person", "company", "deal"}
+
+
+def edit_activity(actor: Actor, activity_id: int, expected_version: int | None, **changes) -> int:
+    """Change a planned activity's fields (optimistic locking); keeps the clients' next-step dates."""
+    from tuicrm.model.enums import ActivityKind
+    from tuicrm.services.activities import touch_clients
+
+    unknown = set(changes) - ACTIVITY_EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if "kind" in changes and changes["kind"] not in set(ActivityKind):
+        raise ValidationError(_t("unknown activity kind {kind}").format(kind=changes["kind"]), "kind")
+    if "subject" in changes:
+        changes["subject"] = (changes["subject"] or "").strip()[:500]
+    current = activity_form_data(actor, activity_id)
+    with write_tx():
+        version = versioned_update(Activity, activity_id, expected_version, changes)
+        touch_clients(current.person_id, current.company_id)
+        if changes.get("person") not in (None, current.person_id) or changes.get("company") not in (None, current.company_id):
+            touch_clients(changes.get("person"), changes.get("company"))
+        audit(actor, Entity.ACTIVITY, activity_id, "update", {k: [None, v] for k, v in changes.items()})
+    return version

@@ -39,3 +39,43 @@ def check_emails(text: str) -> tuple[str, bool]:
             ok = False
             parts.append("✗ " + _("{address} is not an email address").format(address=address))
     return " · ".join(parts), ok
+
+
+# --- typed dates ----------------------------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from tuicrm import formatting  # noqa: E402
+from tuicrm.i18n import N_  # noqa: E402
+from tuicrm.services.when import WhenError, parse_when  # noqa: E402
+
+KIND_LABELS = {
+    "call_out": N_("Outgoing call"), "call_in": N_("Incoming call"), "email": N_("Email"), "fax": N_("Fax"),
+    "letter": N_("Letter"), "meeting": N_("Meeting"), "task": N_("Task"),
+}
+OUTCOME_LABELS = {
+    "reached": N_("reached"), "no_answer": N_("no answer"), "busy": N_("busy"), "call_back": N_("call back"),
+    "refused": N_("refused"), "other": N_("other"),
+}
+
+
+def now_local(app) -> dt.datetime:
+    """The user's wall-clock now (naive), from the app's clock (tests freeze it)."""
+    return formatting.to_local(app.clock(), app.user_zone()).replace(tzinfo=None)
+
+
+def check_when(text: str, app) -> tuple[str, str, dt.datetime | None]:
+    """(message, level, naive UTC or None) for a typed date/time."""
+    if not (text or "").strip():
+        return "", "hint", None
+    now = now_local(app)
+    try:
+        local = parse_when(text, now)
+    except WhenError as exc:
+        return str(exc), "error", None
+    assert local is not None
+    shown = f"{formatting.weekday(local.date())}, {formatting.date(local.date())} {local:%H:%M}"
+    utc = formatting.to_utc(local, app.user_zone())
+    if local < now - dt.timedelta(minutes=1):
+        return "⚠ " + _("{when} is in the past").format(when=shown), "warning", utc
+    return "→ " + shown, "ok", utc
