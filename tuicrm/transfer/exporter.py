@@ -164,7 +164,7 @@ def persons_table(actor: Actor, include_archived: bool = False):
 
     def rows():
         q = (Person.select(Person, Company.name.alias("cname"), Company.inn.alias("cinn"))
-             .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id)).where(visible(Person, actor)))
+             .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id)).where(visible(Person, actor)).objects())
         if not include_archived:
             q = q.where(Person.archived_at.is_null())
         for page in _pages(q, Person):
