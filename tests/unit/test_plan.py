@@ -49,15 +49,17 @@ def test_day_view_uses_the_users_zone_overdue_first(crm):
     old = mk("last week", utc(2026, 11, 20, 9))
     done_old = mk("done last week", utc(2026, 11, 20, 10), done_at=utc(2026, 11, 20, 10), outcome="reached")
     next_day = mk("saturday", utc(2026, 11, 27, 21, 30))  # Sat 00:30 MSK
+    done_today = mk("late, done this morning", utc(2026, 11, 19, 9), done_at=utc(2026, 11, 27, 6), outcome="reached")
     rows = plan.day_plan(a, a.user_id, FRI, MSK, now=NOW)
     ids = [r.id for r in rows]
-    assert ids == [old, late_evening, early, morning, noon]
+    assert ids == [done_today, old, late_evening, early, morning, noon]
     assert done_old not in ids and next_day not in ids
-    assert [r.overdue for r in rows] == [True, True, True, True, False]
+    assert [r.overdue for r in rows] == [True, True, True, True, True, False]
+    assert rows[0].is_done and plan.counts(rows).overdue == 4
     assert rows[-1].phone_e164 == "+79161234567" and rows[-1].company_name == "ООО Ромашка"
     # the same data seen from New York: Friday there starts at 05:00 UTC
     ny = [r.id for r in plan.day_plan(a, a.user_id, FRI, NY, now=NOW, with_overdue=False)]
-    assert ny == [morning, noon, next_day]
+    assert ny == [done_today, morning, noon, next_day]  # done on Friday there too
     # another day shows no overdue block
     assert [r.id for r in plan.day_plan(a, a.user_id, FRI + dt.timedelta(days=1), MSK, now=NOW)] == [next_day]
 

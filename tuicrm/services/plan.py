@@ -202,7 +202,7 @@ def _with_phones(rows: list[PlanRow]) -> list[PlanRow]:
     return out
 
 
-def overdue_items(user_id: int, before: dt.datetime, limit: int = OVERDUE_LIMIT) -> list[PlanRow]:
+def overdue_items(user_id: int, before: dt.datetime, limit: int = OVERDUE_LIMIT, *, with_phones: bool = False) -> list[PlanRow]:
     """Open, not cancelled activities of the user due before ``before`` (oldest first)."""
     q = (
         _row_query()
@@ -211,7 +211,8 @@ def overdue_items(user_id: int, before: dt.datetime, limit: int = OVERDUE_LIMIT)
         .order_by(Activity.due_at, Activity.id)
         .limit(limit)
     )
-    return _to_rows(q, overdue=True)
+    rows = _to_rows(q, overdue=True)
+    return _with_phones(rows) if with_phones else rows
 
 
 def day_plan(
@@ -229,6 +230,16 @@ def day_plan(
     rows: list[PlanRow] = []
     if with_overdue:
         rows += overdue_items(user_id, start)
+    # items from earlier days completed on this day stay visible (done, in the overdue block)
+    late = (
+        _row_query()
+        .where((Activity.assignee == user_id) & (Activity.done_at >= start) & (Activity.done_at < end)
+               & (Activity.due_at < start) & Activity.archived_at.is_null())
+        .order_by(Activity.due_at, Activity.id)
+        .limit(OVERDUE_LIMIT)
+    )
+    rows += _to_rows(late, overdue=True)
+    rows.sort(key=lambda r: (r.due_at, r.id))
     q = (
         _row_query()
         .where((Activity.assignee == user_id) & (Activity.due_at >= start) & (Activity.due_at < end)
@@ -608,3 +619,107 @@ def user_name(user_id: int) -> str:
     return User.select(User.name).where(User.id == user_id).scalar() or "?"
 
 
+
+
+# --- what the screens load in one call ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayView:
+    user_id: int
+    user_name: str
+    tz: dt.tzinfo
+    day: dt.date
+    today: dt.date
+    rows: list[PlanRow]
+
+    @property
+    def counts(self) -> DayCounts:
+        return counts(self.rows)
+
+
+def load_day(
+    actor: Actor, user_id: int | None, day: dt.date | None, fallback_tz: str | None = None, *,
+    now: dt.datetime | None = None, day_offset: int = 0,
+) -> DayView:
+    """A user's day in their zone (``day`` None: today in that zone, shifted by ``day_offset``)."""
+    now = now or utcnow()
+    user_id = user_id if user_id is not None else actor.user_id
+    check_can_view(actor, user_id)
+    tz = user_zone(user_id, fallback_tz)
+    today = local_today(tz, now)
+    if day is None:
+        day = today + dt.timedelta(days=day_offset)
+    rows = day_plan(actor, user_id, day, tz, now=now)
+    return DayView(user_id, user_name(user_id), tz, day, today, rows)
+
+
+@dataclass(frozen=True)
+class ClientBrief:
+    """What the call session shows of the client: the card and the last results."""
+
+    card: object | None  # services.cards.CardSummary
+    recent: list  # services.cards.ActivityBrief, newest first
+    row: PlanRow | None = None
+
+
+def client_brief(actor: Actor, row: PlanRow, recent: int = 3) -> ClientBrief:
+    from tuicrm.services import cards
+    from tuicrm.services.base import ServiceError
+
+    card = None
+    try:
+        if row.person_id:
+            card = cards.person_card(actor, row.person_id)
+        elif row.company_id:
+            card = cards.company_card(actor, row.company_id)
+    except ServiceError:
+        card = None
+    cond = None
+    if row.person_id:
+        cond = Activity.person == row.person_id
+    elif row.company_id:
+        cond = Activity.company == row.company_id
+    items = []
+    if cond is not None:
+        q = (
+            Activity.select(Activity, User.name.alias("assignee_name"))
+            .join(User, peewee.JOIN.LEFT_OUTER, on=(Activity.assignee == User.id))
+            .where(cond & Activity.done_at.is_null(False) & Activity.archived_at.is_null())
+            .order_by(Activity.due_at.desc(), Activity.id.desc())
+            .limit(recent)
+        )
+        items = [cards.ActivityBrief(a.id, a.kind, a.subject, a.due_at, a.done_at, a.outcome, a.result,
+                                     getattr(a, "assignee_name", None)) for a in q.objects()]
+    return ClientBrief(card, items, row)
+
+
+def complete_and_fetch(
+    actor: Actor, activity_id: int, expected_version: int | None, *, outcome: str | None, result: str = "",
+    follow_up: FollowUp | None = None, done_at: dt.datetime | None = None,
+) -> tuple[int, PlanRow | None]:
+    """complete_with_follow_up, then the follow-up as a plan row (the call session queues it)."""
+    version, fid = complete_with_follow_up(actor, activity_id, expected_version, outcome=outcome, result=result,
+                                           follow_up=follow_up, done_at=done_at)
+    return version, (get_row(actor, fid) if fid else None)
+
+
+def roll_to_day(
+    actor: Actor, activity_ids: list[int], day: dt.date, tz: dt.tzinfo, hours: WorkHours = WorkHours(), *,
+    user_id: int | None = None, now: dt.datetime | None = None,
+) -> list[tuple[int, dt.datetime]]:
+    """Move open activities to free slots of ``day`` (the call session's unreached calls).
+    Done or vanished ones are skipped; returns (id, new due) of the moved ones."""
+    now = now or utcnow()
+    moved: list[tuple[int, dt.datetime]] = []
+    taken: set[dt.datetime] = set()
+    for aid in activity_ids:
+        a = Activity.get_or_none(Activity.id == aid)
+        if a is None or a.done_at is not None or a.archived_at is not None:
+            continue
+        owner = user_id if user_id is not None else (a.assignee_id or actor.user_id)
+        slot = next_free_slot(owner, day, tz, hours, now=now, taken=taken)
+        reschedule(actor, aid, a.row_version, slot, now=now)
+        taken.add(slot)
+        moved.append((aid, slot))
+    return moved

@@ -107,6 +107,9 @@ class CrmApp(App):
             self.notify(warning, severity="warning", timeout=8)
         self._crm_ready = True
         self.check_size()
+        from tuicrm.ui.widgets.plan_reminders import install as install_reminders
+
+        install_reminders(self)  # due/lead-time/assigned notifications whatever pane is shown
 
     def today_local(self) -> dt.date:
         return formatting.to_local(self.clock(), self.user_zone()).date()
