@@ -50,8 +50,21 @@ class CompleteResult:
     follow_up: FollowUp | None
 
 
+def _prefixes() -> list[str]:
+    return [t.split("{subject}")[0] for t in (_("Call again: {subject}"), _("Call back as agreed: {subject}"),
+                                              _("Follow up: {subject}"))]
+
+
 def follow_up_subject(outcome: str | None, subject: str) -> str:
+    """The next step's subject: "Call again: <subject>" etc., without piling prefixes up."""
     subject = subject or ""
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _prefixes():
+            if prefix and subject.startswith(prefix):
+                subject = subject[len(prefix):]
+                stripped = True
     if outcome in (Outcome.NO_ANSWER, Outcome.BUSY):
         text = _("Call again: {subject}")
     elif outcome == Outcome.CALL_BACK:

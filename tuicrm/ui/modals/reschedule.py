@@ -90,7 +90,8 @@ class RescheduleModal(CrmModal[RescheduleChoice | None]):
         self.dismiss(RescheduleChoice(value))
 
     def action_type_date(self) -> None:
-        self.query_one("#reschedule-when", Input).focus()
+        # focus after this key is handled, so the "d" itself is not typed into the field
+        self.call_after_refresh(self.query_one("#reschedule-when", Input).focus)
 
     def _error(self, text: str) -> None:
         self.query_one("#reschedule-error", Static).update(escape(text))

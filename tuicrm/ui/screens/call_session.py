@@ -167,8 +167,8 @@ class CallSessionScreen(CrmScreen):
                 return
 
             def rolled(moved) -> None:
-                self.notify(_("Call session over: {n} recorded, {m} moved to tomorrow.").format(
-                    n=self.done_count, m=len(moved)))
+                self.notify(_("Call session over: {n} recorded, {m} moved to {day}.").format(
+                    n=self.done_count, m=len(moved), day=formatting.short_date(tomorrow)))
                 self.dismiss(None)
 
             self.run_db(plan_svc.roll_to_day, self.actor, unreached, tomorrow, self.tz,

@@ -203,8 +203,7 @@ class PlanScreen(CrmScreen):
         first = [escape(r.client or _("no client"))]
         if r.client_archived:
             first.append("[reverse] " + escape(_("archived client")) + " [/reverse]")
-        if r.deal_title:
-            first.append(escape(_("deal: {title}").format(title=r.deal_title)))
+        middle = escape(_("deal: {title}").format(title=r.deal_title)) if r.deal_title else ""
         second = [escape(formatting.datetime(r.due_at, tz))]
         if r.phone_raw:
             phone = phone_text(self.session, r.phone_e164, r.phone_raw)
@@ -216,7 +215,7 @@ class PlanScreen(CrmScreen):
             second.append(escape(_("done: {result}").format(result=res or "✓")))
         elif r.overdue:
             second.append(escape(_("overdue")))
-        box.update(" · ".join(first) + "\n" + " · ".join(second))
+        box.update("\n".join((" · ".join(first), middle, " · ".join(second))))
 
     # --- moving between days -----------------------------------------------------------------
     def action_day(self, step: int) -> None:

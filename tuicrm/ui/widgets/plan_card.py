@@ -50,7 +50,7 @@ def brief_markup(session, brief: ClientBrief, tz) -> str:
         lines.append("  " + escape(_("no calls or results yet")))
     for a in brief.recent:
         when = formatting.datetime(a.done_at or a.due_at, tz)
-        outcome = f" [{escape(label(OUTCOMES, a.outcome))}]" if a.outcome else ""
+        outcome = " " + escape(f"[{label(OUTCOMES, a.outcome)}]") if a.outcome else ""
         text = " — ".join(x for x in (a.subject, a.result or "") if x)
         lines.append(f"  {escape(when)} {escape(label(ACTIVITY_KINDS, a.kind))}{outcome} {escape(text)}")
     return "\n".join(lines)
