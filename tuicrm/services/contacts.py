@@ -976,6 +976,8 @@ def handover(actor: Actor, kind: str, record_id: int, to_user_id: int, *, includ
     if kind == "company" and include_company_people:
         cards += [("person", p) for p in Person.select().where((Person.company == record_id) & Person.archived_at.is_null())]
     persons = companies = acts = deals = 0
+    seen_a: set[int] = set()
+    seen_d: set[int] = set()
     with write_tx():
         for card_kind, card in cards:
             model = Person if card_kind == "person" else Company
@@ -985,8 +987,14 @@ def handover(actor: Actor, kind: str, record_id: int, to_user_id: int, *, includ
             a_cond = _open_activities(act_fk, card.id, prev)
             d_cond = _open_deals(deal_fk, card.id, prev)
             if dry_run:
-                n_a = Activity.select().where(a_cond & ((Activity.assignee != to.id) | Activity.assignee.is_null())).count()
-                n_d = Deal.select().where(d_cond & ((Deal.owner != to.id) | Deal.owner.is_null())).count()
+                # a person's activity usually carries its company too: count each row once
+                a_ids = {i for (i,) in Activity.select(Activity.id).where(
+                    a_cond & ((Activity.assignee != to.id) | Activity.assignee.is_null())).tuples()} - seen_a
+                d_ids = {i for (i,) in Deal.select(Deal.id).where(
+                    d_cond & ((Deal.owner != to.id) | Deal.owner.is_null())).tuples()} - seen_d
+                seen_a |= a_ids
+                seen_d |= d_ids
+                n_a, n_d = len(a_ids), len(d_ids)
             else:
                 if card is rec:
                     versioned_update(model, card.id, expected_version, {"owner": to.id})
