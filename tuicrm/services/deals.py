@@ -456,3 +456,22 @@ def remove_stage(actor: Actor, stage_id: int) -> None:
         versioned_update(Stage, stage_id, None, {"archived_at": utcnow()})
         _renumber([s.id for s in stages(stage.pipeline_id)])
         audit(actor, Entity.STAGE, stage_id, "archive", {"name": [stage.name, None]})
+
+
+def parse_close_date(text: str | None) -> dt.date | None:
+    """'' → None; '2026-12-31', '31.12.2026', '31.12.26', '31/12/2026' → a date; else ValidationError."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%d/%m/%y"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"“{raw}” is not a date: use 31.12.2026 or 2026-12-31", "expected_close")
+
+
+def amount_text(amount_minor: int) -> str:
+    """Minor units → what the amount field shows for editing ('125000' or '125000.50')."""
+    whole, cents = divmod(int(amount_minor or 0), 100)
+    return f"{whole}.{cents:02d}" if cents else str(whole)
