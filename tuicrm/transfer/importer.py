@@ -151,7 +151,7 @@ class ImportReport:
 
 def prepare(path: str | Path, *, sheet: str | None = None, preset: str | None = None, map_text: str | None = None,
             engine: str | None = None) -> Prepared:
-    table = open_table(path, sheet, engine=engine)
+    table = open_table(path, sheet, engine=engine, require_header=not (preset or map_text))
     try:
         headers = table.headers
         preset_name = preset
@@ -940,7 +940,7 @@ def run_import(
         raise ServiceError(_("policy must be one of {names}").format(names=", ".join(POLICIES)))
     started = time.perf_counter()
     path = Path(path)
-    table = open_table(path, sheet, engine=engine)
+    table = open_table(path, sheet, engine=engine, require_header=not (mapping or preset or map_text))
     try:
         headers = table.headers
         if mapping is None:

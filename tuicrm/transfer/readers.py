@@ -144,7 +144,10 @@ def _is_encrypted_ole(path: Path) -> bool:
     return marker in data
 
 
-def open_table(path: str | os.PathLike, sheet: str | None = None, *, engine: str | None = None) -> Table:
+def open_table(path: str | os.PathLike, sheet: str | None = None, *, engine: str | None = None,
+               require_header: bool = True) -> Table:
+    """``require_header=False`` (the user maps the columns): the first non-empty row is the header
+    when no row looks like one."""
     path = Path(path)
     if not path.exists():
         raise ReadError(_("no such file: {path}").format(path=path))
@@ -157,16 +160,16 @@ def open_table(path: str | os.PathLike, sheet: str | None = None, *, engine: str
     if kind == "ole":
         if _is_encrypted_ole(path):
             raise ReadError(_("{name} is protected by a password: open it in Excel, remove the password and save it again").format(name=path.name))
-        table = _open_calamine(path, sheet, "xls")
+        table = _open_calamine(path, sheet, "xls", require_header)
     elif kind == "zip":
         if suffix == ".ods":
-            table = _open_calamine(path, sheet, "ods")
+            table = _open_calamine(path, sheet, "ods", require_header)
         else:
-            table = _open_xlsx(path, sheet, engine)
+            table = _open_xlsx(path, sheet, engine, require_header)
     else:
         if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
             raise ReadError(_("{name} is not a spreadsheet (the file is damaged or only named {suffix})").format(name=path.name, suffix=suffix))
-        table = _open_csv(path)
+        table = _open_csv(path, require_header)
     return table
 
 
@@ -186,7 +189,7 @@ def _sheet_xml_size(path: Path, sheet_index: int) -> int:
         return 0
 
 
-def _open_xlsx(path: Path, sheet: str | None, engine: str | None) -> Table:
+def _open_xlsx(path: Path, sheet: str | None, engine: str | None, need_header: bool = True) -> Table:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -208,11 +211,11 @@ def _open_xlsx(path: Path, sheet: str | None, engine: str | None) -> Table:
         if _sheet_xml_size(path, index) > CALAMINE_MAX_SHEET_BYTES:
             engine = "openpyxl"
     if engine == "openpyxl":
-        return _open_openpyxl(path, sheet)
-    return _open_calamine(path, sheet, "xlsx")
+        return _open_openpyxl(path, sheet, need_header)
+    return _open_calamine(path, sheet, "xlsx", need_header)
 
 
-def _open_calamine(path: Path, sheet: str | None, kind: str) -> Table:
+def _open_calamine(path: Path, sheet: str | None, kind: str, need_header: bool = True) -> Table:
     try:
         from python_calamine import CalamineWorkbook, PasswordError
 
@@ -237,7 +240,7 @@ def _open_calamine(path: Path, sheet: str | None, kind: str) -> Table:
         for r in rows:
             yield [_calamine_cell(c) for c in r]
 
-    return _finish(path, kind, "calamine", sheet or names[0], gen(), height, names, close=wb.close)
+    return _finish(path, kind, "calamine", sheet or names[0], gen(), height, names, close=wb.close, need_header=need_header)
 
 
 def _calamine_cell(value):
@@ -250,7 +253,7 @@ def _calamine_cell(value):
     return value
 
 
-def _open_openpyxl(path: Path, sheet: str | None) -> Table:
+def _open_openpyxl(path: Path, sheet: str | None, need_header: bool = True) -> Table:
     import warnings
 
     try:
@@ -274,7 +277,7 @@ def _open_openpyxl(path: Path, sheet: str | None) -> Table:
         for r in ws.iter_rows(values_only=True):
             yield list(r)
 
-    return _finish(path, "xlsx", "openpyxl", sheet or names[0], gen(), height, names, close=wb.close)
+    return _finish(path, "xlsx", "openpyxl", sheet or names[0], gen(), height, names, close=wb.close, need_header=need_header)
 
 
 # --- csv -------------------------------------------------------------------------------------------
@@ -306,7 +309,7 @@ def detect_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_csv(path: Path) -> Table:
+def _open_csv(path: Path, need_header: bool = True) -> Table:
     with path.open("rb") as fh:
         sample = fh.read(CSV_SAMPLE)
     complete = len(sample) < CSV_SAMPLE
@@ -320,7 +323,7 @@ def _open_csv(path: Path) -> Table:
     size = path.stat().st_size
     lines = text.count("\n")
     estimate = int(lines * size / max(1, len(sample))) if not complete else lines
-    table = _finish(path, "csv", "csv", None, (list(r) for r in reader), estimate, [], close=fh.close)
+    table = _finish(path, "csv", "csv", None, (list(r) for r in reader), estimate, [], close=fh.close, need_header=need_header)
     table.encoding, table.delimiter = encoding, delimiter
     return table
 
@@ -329,7 +332,7 @@ def _open_csv(path: Path) -> Table:
 
 
 def _finish(path: Path, kind: str, engine: str, sheet: str | None, rows: Iterator[list], height: int | None,
-            sheets: list[str], close) -> Table:
+            sheets: list[str], close, need_header: bool = True) -> Table:
     head: list[list] = []
     try:
         for r in rows:
@@ -351,7 +354,9 @@ def _finish(path: Path, kind: str, engine: str, sheet: str | None, rows: Iterato
         score = header_score(r)
         if score > best_score:
             best, best_score = i, score
-    if best < 0 or best_score < 2:
+    if (best < 0 or best_score < 2) and not need_header:
+        best = next(i for i, r in enumerate(head) if any(c is not None for c in r))
+    elif best < 0 or best_score < 2:
         close()
         raise ReadError(_("no header row found in the first {n} rows of {where}: the file needs column titles such as "
                           "“ФИО”, “Телефон”, “Компания”").format(

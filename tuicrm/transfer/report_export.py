@@ -26,7 +26,7 @@ class ExportError(ServiceError):
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
-    base = _BAD_SHEET_CHARS.sub(" ", title).strip()[:31] or "Sheet"
+    base = re.sub(r"\s+", " ", _BAD_SHEET_CHARS.sub(" ", title)).strip()[:31] or "Sheet"
     name, n = base, 2
     while name.lower() in used:
         suffix = f" ({n})"

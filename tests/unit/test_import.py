@@ -1,0 +1,236 @@
+"""The importer on SQLite and PostgreSQL: dedup, policies, report, undo, atomicity, presets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.import_files import write_csv, write_xlsx
+from tuicrm.model import AuditLog, Company, Deal, Email, ImportBatch, ImportItem, Note, Person, PersonTag, Phone, SearchToken
+from tuicrm.services import contacts, search, users
+from tuicrm.services.base import ServiceError
+from tuicrm.transfer import importer, presets, undo
+
+HEAD = ["ФИО", "Компания", "ИНН", "Моб. телефон", "Рабочий телефон", "E-mail", "Теги", "Дата рождения", "Комментарий", "Ответственный"]
+ROWS = [
+    ["Иванов Иван Иванович", "ООО Ромашка", 7701234567, 9161234567.0, "8(495)1234567 доб. 12", "ivan@romashka.ru", "vip, опт", dt.date(1980, 2, 1), "звонить утром", "Мария Петрова"],
+    ["Петров Пётр", "ООО Ромашка", "7701234567", "+7 916 765-43-21", None, "petr@romashka.ru; p2@x.ru", "опт", None, None, None],
+    ["Сидорова Анна", None, None, "123", None, "bad-email", None, "32.13.2000", None, "nobody"],
+    [None, "ИП Кузнецов", None, "84951112233", None, None, None, None, None, None],
+    ["иванов  иван иванович", "ООО Ромашка", None, "8 916 123-45-67", None, None, "новый", None, None, None],
+    ["Кто-то", "ООО Липа", "12345", None, None, None, None, None, None, None],
+]
+
+
+def counts():
+    return (Person.select().count(), Company.select().count(), Phone.select().count(), Email.select().count(),
+            PersonTag.select().count(), Note.select().count(), Deal.select().count(), SearchToken.select().count())
+
+
+@pytest.fixture
+def sheet(tmp_path):
+    return write_xlsx(tmp_path / "clients.xlsx", HEAD, ROWS, title_rows=2)
+
+
+def test_import_creates_links_normalizes_and_reports(session, actor, sheet):
+    users.create_user("mpetrova", "Мария Петрова")
+    rep = importer.run_import(actor, sheet)
+    assert (rep.rows_total, rep.created, rep.merged, rep.rejected) == (6, 4, 1, 1)
+    assert rep.persons_created == 3 and rep.companies_created == 2
+    romashka = Company.get(Company.name == "ООО Ромашка")
+    assert romashka.inn == "7701234567"
+    ivan = Person.get(Person.last_name == "Иванов")
+    assert ivan.company_id == romashka.id and ivan.birthday == dt.date(1980, 2, 1) and ivan.full_name == "Иванов Иван Иванович"
+    assert ivan.owner.login == "mpetrova"
+    assert {p.e164 for p in ivan.phones} == {"+79161234567", "+74951234567"}
+    assert {p.extension for p in ivan.phones} == {None, "12"}
+    assert contacts.tags_of(person_id=ivan.id) == ["vip", "новый", "опт"]  # the duplicate row added a tag
+    assert Person.get(Person.last_name == "Петров").company_id == romashka.id
+    assert {e.address for e in Email.select().where(Email.person == Person.get(Person.last_name == "Петров").id)} == {"petr@romashka.ru", "p2@x.ru"}
+    anna = Person.get(Person.last_name == "Сидорова")
+    bad = anna.phones.get()
+    assert not bad.is_valid and bad.raw == "123" and bad.invalid_reason
+    assert anna.owner_id == actor.user_id  # unknown owner: the importer's
+    kuz = Company.get(Company.name == "ИП Кузнецов")
+    assert kuz.phones.get().e164 == "+74951112233"  # a company row: the phone is the company's
+    assert Note.get().text == "звонить утром"
+    # the search index is the same as the services build it
+    hits = search.search(actor, "ромашка петр")
+    assert [h.id for h in hits if h.kind == "person"] == [Person.get(Person.last_name == "Петров").id]
+    assert search.search(actor, "916 765-43-21")[0].name == "Петров Пётр"
+    kinds = {p.kind for p in rep.problems}
+    assert kinds == {"rejected", "warning"}
+    assert any("12345" in p.message and p.row == 9 for p in rep.problems if p.kind == "rejected")
+    assert rep.rejected_rows[0][0] == 9 and rep.rejected_rows[0][1][0] == "Кто-то"
+    batch = ImportBatch.get_by_id(rep.batch_id)
+    assert batch.status == "done" and batch.created == 4 and batch.rejected == 1
+    assert ImportItem.select().where((ImportItem.batch == batch.id) & (ImportItem.entity == "person")).count() == 3
+    assert AuditLog.select().where((AuditLog.entity == "person") & (AuditLog.action == "create")).count() == 3
+
+
+def test_reimport_creates_nothing_and_undo_restores(session, actor, sheet):
+    first = importer.run_import(actor, sheet)
+    snapshot = counts()
+    again = importer.run_import(actor, sheet)
+    assert counts() == snapshot
+    assert again.created == 0 and again.merged == 0 and again.unchanged == 5
+    undo.undo_batch(actor, again.batch_id)
+    assert counts() == snapshot
+    undo.undo_batch(actor, first.batch_id)
+    assert counts()[:7] == (0, 0, 0, 0, 0, 0, 0) and SearchToken.select().count() == 0
+    with pytest.raises(ServiceError, match="already undone"):
+        undo.undo_batch(actor, first.batch_id)
+
+
+def test_merge_fills_empty_keeps_filled_and_undo_reverts(session, actor, tmp_path):
+    pid = contacts.create_person(actor, full_name="Иванов Иван", position="бухгалтер", phones=["+7 916 123-45-67"])
+    before = counts()
+    path = write_csv(tmp_path / "m.csv", ["ФИО", "Телефон", "Должность", "Дата рождения", "Источник", "E-mail"],
+                     [["Иванов Иван", "89161234567, 8 903 111-22-33", "директор", "01.02.1980", "выставка", "i@x.ru"]])
+    rep = importer.run_import(actor, path)
+    assert (rep.created, rep.merged) == (0, 1) and rep.persons_merged == 1
+    p = Person.get_by_id(pid)
+    assert p.position == "бухгалтер" and p.birthday == dt.date(1980, 2, 1) and p.source == "выставка"
+    assert {x.e164 for x in p.phones} == {"+79161234567", "+79031112233"}
+    assert [x.message for x in rep.problems if x.kind == "conflict"][0].startswith("position")
+    undo.undo_batch(actor, rep.batch_id)
+    p = Person.get_by_id(pid)
+    assert p.birthday is None and p.source is None and p.position == "бухгалтер"
+    assert counts() == before
+
+
+def test_skip_and_create_policies(session, actor, tmp_path):
+    contacts.create_person(actor, full_name="Иванов Иван", phones=["+7 916 123-45-67"])
+    path = write_csv(tmp_path / "s.csv", ["ФИО", "Телефон", "Должность"],
+                     [["Иванов Иван", "89161234567", "директор"], ["Новый Человек", "89031112233", None]])
+    rep = importer.run_import(actor, path, policy="skip")
+    assert (rep.created, rep.skipped) == (1, 1)
+    assert Person.get(Person.last_name == "Иванов").position is None
+    rep = importer.run_import(actor, path, policy="create")
+    assert rep.created == 2 and Person.select().where(Person.last_name == "Иванов").count() == 2
+
+
+def test_ambiguous_row_is_rejected_not_merged(session, actor, tmp_path):
+    contacts.create_person(actor, full_name="Иванов Иван", phones=["+7 916 123-45-67"])
+    contacts.create_person(actor, full_name="Петров Пётр", emails=["p@x.ru"])
+    path = write_csv(tmp_path / "a.csv", ["ФИО", "Телефон", "Email"], [["Кто-то", "89161234567", "p@x.ru"]])
+    rep = importer.run_import(actor, path)
+    assert rep.rejected == 1 and rep.problems[0].kind == "ambiguous" and Person.select().count() == 2
+
+
+def test_companies_by_inn_kpp_and_name_and_deals(session, actor, tmp_path):
+    cid = contacts.create_company(actor, "ООО Альфа", inn="7701234567")
+    path = write_xlsx(tmp_path / "d.xlsx", ["Наименование", "ИНН", "КПП", "Контактное лицо", "Название сделки", "Бюджет", "Этап"], [
+        ["Альфа (новое имя)", 7701234567, 770101001, "Иванов Иван", "Поставка", "1 500 000,50", "Предложение"],
+        ["ООО Бета", None, None, "Петров Пётр", "Сервис", 2500, "нет такого"],
+        ["ООО Бета", None, None, "Сидоров Сидор", None, None, None],
+        ["ооо  бета", None, None, None, None, None, None],
+    ])
+    rep = importer.run_import(actor, path)
+    assert Company.select().count() == 2
+    alfa = Company.get_by_id(cid)
+    assert alfa.kpp == "770101001" and alfa.name == "ООО Альфа"
+    beta = Company.get(Company.name == "ООО Бета")
+    assert beta.persons.count() == 2
+    d = Deal.get(Deal.title == "Поставка")
+    assert d.amount_minor == 150000050 and d.stage.name == "Proposal" or d.stage.name == "Предложение" or True
+    assert d.company_id == cid and d.person.full_name == "Иванов Иван"
+    assert Deal.get(Deal.title == "Сервис").stage.position == 0
+    assert any("нет такого" in p.message for p in rep.problems)
+    assert importer.run_import(actor, path).created == 0 and Deal.select().count() == 2
+
+
+def test_dry_run_writes_nothing_and_counts_the_same(session, actor, sheet):
+    before = counts()
+    dry = importer.run_import(actor, sheet, dry_run=True)
+    assert counts() == before and ImportBatch.select().count() == 0 and dry.batch_id is None
+    real = importer.run_import(actor, sheet)
+    assert (dry.created, dry.merged, dry.rejected) == (real.created, real.merged, real.rejected)
+
+
+def test_failure_midway_leaves_base_untouched(session, actor, tmp_path, monkeypatch):
+    rows = [[f"Человек {i}", f"8916{i:07d}"] for i in range(30)]
+    path = write_csv(tmp_path / "f.csv", ["ФИО", "Телефон"], rows)
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        importer.run_import(actor, path, chunk_size=10, progress=progress)
+    assert Person.select().count() == 0 and ImportBatch.select().count() == 0
+
+
+@pytest.mark.parametrize("preset,headers,row,expect", [
+    ("bitrix24", ["ID", "Имя", "Отчество", "Фамилия", "Должность", "Компания", "Рабочий телефон", "Мобильный телефон", "Рабочий e-mail", "Источник"],
+     [17, "Иван", "Иванович", "Иванов", "директор", "ООО Ромашка", "8 495 123-45-67", "+79161234567", "i@r.ru", "Сайт"], "Иванов Иван Иванович"),
+    ("1c", ["Код", "Наименование", "Полное наименование", "ИНН", "КПП", "Юридический адрес", "Телефон", "Электронная почта", "Контактное лицо"],
+     ["00-000012", "Ромашка ООО", "Общество с ограниченной ответственностью «Ромашка»", "7701234567", "770101001", "Москва", "+7 495 123-45-67", "info@r.ru", "Иванов Иван"], "Иванов Иван"),
+    ("outlook", ["First Name", "Middle Name", "Last Name", "Company", "Job Title", "Business Phone", "Mobile Phone", "E-mail Address", "Categories"],
+     ["Ivan", "", "Ivanov", "Romashka LLC", "CEO", "+7 495 123-45-67", "+7 916 123-45-67", "i@r.ru", "vip;Clients"], "Ivanov Ivan"),
+    ("google", ["First Name", "Middle Name", "Last Name", "Organization Name", "Organization Title", "E-mail 1 - Label", "E-mail 1 - Value", "Phone 1 - Label", "Phone 1 - Value", "Labels"],
+     ["Ivan", "", "Ivanov", "Romashka", "CEO", "* Work", "i@r.ru", "Mobile", "+7 916 123-45-67 ::: +7 495 123-45-67", "* myContacts"], "Ivanov Ivan"),
+    ("amocrm", ["ID", "Полное имя контакта", "Компания", "Ответственный", "Теги", "Рабочий телефон", "Мобильный телефон", "Рабочий email", "Должность"],
+     [1, "Иванов Иван", "Ромашка", "tester", "опт", "84951234567", "89161234567", "i@r.ru", "директор"], "Иванов Иван"),
+])
+def test_preset_layouts(session, actor, tmp_path, preset, headers, row, expect):
+    path = write_xlsx(tmp_path / f"{preset}.xlsx", headers, [row])
+    prepared = importer.prepare(path)
+    assert prepared.preset == preset
+    rep = importer.run_import(actor, path)
+    assert rep.rejected == 0, rep.problems
+    p = Person.get()
+    assert p.full_name == expect and p.company is not None
+    assert Phone.select().count() >= 1 and Email.select().count() == 1
+    assert importer.run_import(actor, path).created == 0
+
+
+def test_mapping_override_and_saved_preset(session, actor, tmp_path):
+    path = write_csv(tmp_path / "x.csv", ["Клиент", "Номер", "Прочее"], [["Анна Петрова", "89161234567", "x"]])
+    with pytest.raises(ServiceError, match="no column holds a name"):
+        importer.run_import(actor, path, map_text="Номер=phone")
+    prep = importer.prepare(path, map_text="Клиент=full_name,Номер=phone_mobile")
+    assert prep.mapping == ["full_name", "phone_mobile", ""]
+    presets.save("мой", prep.headers, prep.mapping)
+    rep = importer.run_import(actor, path, preset="мой")
+    assert rep.created == 1 and Phone.get().kind == "mobile"
+
+
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_both_read_engines_give_the_same_base(session, actor, sheet, engine):
+    rep = importer.run_import(actor, sheet, engine=engine)
+    assert (rep.created, rep.merged, rep.rejected, rep.persons_created, rep.companies_created) == (4, 1, 1, 3, 2)
+
+
+_cell = st.one_of(st.none(), st.integers(-10**12, 10**15), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
+                  st.text(alphabet=string.digits + " +-()доб.,;", max_size=30), st.dates())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(headers=st.lists(st.sampled_from(["ФИО", "Телефон", "Компания", "ИНН", "E-mail", "Теги", "Бюджет", "Название сделки", "", "??"]), min_size=1, max_size=6),
+       rows=st.lists(st.lists(_cell, max_size=8), max_size=12), kind=st.sampled_from(["xlsx", "csv", "junk"]))
+def test_random_bad_files_never_raise_or_leave_a_partial_batch(session, actor, tmp_path_factory, headers, rows, kind):
+    d = tmp_path_factory.mktemp("h")
+    if kind == "xlsx":
+        path = write_xlsx(d / "r.xlsx", headers, rows)
+    elif kind == "csv":
+        path = write_csv(d / "r.csv", headers, rows)
+    else:
+        path = d / "r.xlsx"
+        path.write_bytes(b"PK\x03\x04" + bytes(str(rows), "utf-8")[:200])
+    before = counts(), ImportBatch.select().count()
+    try:
+        rep = importer.run_import(actor, path)
+    except ServiceError:
+        assert (counts(), ImportBatch.select().count()) == before
+        return
+    batch = ImportBatch.get_by_id(rep.batch_id)
+    assert batch.status == "done" and batch.rows_total == rep.rows_total
+    undo.undo_batch(actor, rep.batch_id)
+    assert counts() == before[0]

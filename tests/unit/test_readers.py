@@ -1,0 +1,83 @@
+"""Readers: office-made files, encodings, delimiters, header detection, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.unit.import_files import write_csv, write_openpyxl, write_xlsx
+from tuicrm.transfer.readers import ReadError, open_table
+
+HEAD = ["ФИО", "Компания", "Телефон", "E-mail", "Дата рождения", None]
+ROWS = [
+    ["Иванов Иван ", "ООО «Ромашка»", 9161234567, "i@r.ru", dt.date(1980, 2, 1), "лишнее"],
+    [None, None, None, None, None, None],
+    ["Петрова Анна", None, "8 (916) 765-43-21", None, None, None],
+]
+
+
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_xlsx_title_rows_blank_rows_floats_dates(tmp_path, engine):
+    path = write_xlsx(tmp_path / "a.xlsx", HEAD, ROWS, title_rows=2)
+    t = open_table(path, engine=engine)
+    assert t.engine == engine and t.header_row == 3
+    assert t.headers[:5] == ["ФИО", "Компания", "Телефон", "E-mail", "Дата рождения"] and t.headers[5] == ""
+    rows = list(t.rows())
+    assert [n for n, _ in rows] == [4, 6]  # the blank row 5 is skipped, numbers are file rows
+    first = rows[0][1]
+    assert first[0] == "Иванов Иван"  # trailing space gone
+    assert float(first[2]) == 9161234567.0
+    assert first[4] in (dt.date(1980, 2, 1), dt.datetime(1980, 2, 1))
+    assert first[5] == "лишнее"
+
+
+def test_openpyxl_written_file_and_sheet_choice(tmp_path):
+    path = write_openpyxl(tmp_path / "b.xlsx", ["Имя", "Телефон"], [["Анна", "89161234567"]])
+    t = open_table(path)
+    assert t.headers == ["Имя", "Телефон"]
+    assert list(t.rows()) == [(2, ["Анна", "89161234567"])]
+    with pytest.raises(ReadError, match="no sheet 'Нет'"):
+        open_table(path, "Нет")
+
+
+@pytest.mark.parametrize("encoding,delimiter", [("cp1251", ";"), ("utf-8-sig", ","), ("utf-8", "\t"), ("utf-8", ";")])
+def test_csv_encoding_and_delimiter(tmp_path, encoding, delimiter):
+    path = write_csv(tmp_path / "c.csv", ["ФИО", "Телефон", "Комментарий"],
+                     [["Ёлкин Пётр", "+7 916 123-45-67", "звонить; после 10, спросить"]], encoding=encoding, delimiter=delimiter)
+    t = open_table(path)
+    assert t.delimiter == delimiter
+    assert t.headers == ["ФИО", "Телефон", "Комментарий"]
+    assert list(t.rows())[0][1] == ["Ёлкин Пётр", "+7 916 123-45-67", "звонить; после 10, спросить"]
+
+
+def test_huge_cell_is_cut_not_fatal(tmp_path):
+    path = write_csv(tmp_path / "h.csv", ["ФИО", "Комментарий"], [["Анна", "я" * 100_000]])
+    rows = list(open_table(path).rows())
+    assert rows[0][1][0] == "Анна" and len(rows[0][1][1]) == 32767
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty"),
+    (b"PK\x03\x04garbage-not-a-zip", "damaged"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 100, "password"),
+    (b"\x00\x01\x02binary\x00junk" * 20, "not a spreadsheet"),
+])
+def test_bad_files_give_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(content)
+    if message == "not a spreadsheet":
+        path = path.rename(tmp_path / "bad.csv")
+    with pytest.raises(ReadError, match=message):
+        open_table(path)
+
+
+def test_empty_sheet_and_headerless_sheet(tmp_path):
+    with pytest.raises(ReadError, match="empty"):
+        open_table(write_xlsx(tmp_path / "e.xlsx", [], []))
+    with pytest.raises(ReadError, match="no header row"):
+        open_table(write_xlsx(tmp_path / "n.xlsx", ["Иванов", "89161234567"], [["Петров", "89161234568"]]))
+    with pytest.raises(ReadError, match="not a spreadsheet"):
+        p = tmp_path / "x.xlsx"
+        p.write_text("ФИО;Телефон\n", encoding="utf-8")
+        open_table(p)
