@@ -39,6 +39,7 @@ class PaneCommands(Provider):
             out.append((_("Go to {pane}").format(pane=_(pane.capitalize())), f"{i} / F{i}", partial(app.switch_pane, pane)))
         out.append((_("Search"), "/", app.action_search))
         out.append((_("Keys (help)"), "?", app.action_help))
+        out.append((_("Import a file (.xlsx/.csv)…"), "f6", app.action_import))
         screen = app.screen
         if isinstance(screen, CrmScreen):
             out.extend(screen.commands())
@@ -81,6 +82,7 @@ class CrmApp(App):
         Binding("f4", "pane('reports')", "Reports", id="app.f4", show=False),
         Binding("slash", "search", "Search", id="app.search"),
         Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("f6", "import", "Import", id="app.import", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -137,6 +139,13 @@ class CrmApp(App):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))
+
+    def action_import(self) -> None:
+        """F6 / palette: the Import screen (issue 6) over the current pane."""
+        from tuicrm.ui.screens.import_screen import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
