@@ -655,11 +655,10 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         callout = _("Most deals are lost at “{stage}”: {n}").format(stage=name, n=formatting.number(worst_n))
     chart_stages = open_stages + won_stages
     chart = Chart(
-        _("Deals entering each stage"),
+        _("Deals entering each stage in the period"),
         tuple(s.name for s in chart_stages),
-        (Series(_("Entered"), tuple(float(entered.get(s.id, 0)) for s in chart_stages)),
-         Series(_("Deals now"), tuple(float(now_counts.get(s.id, (0, 0))[0]) for s in chart_stages))),
-        "grouped", INT, _("Stage"),
+        (Series(_("Entered"), tuple(float(entered.get(s.id, 0)) for s in chart_stages)),),
+        "bar", INT, _("Stage"),
     )
     totals = {
         "deals_now": sum(n for n, _a in now_counts.values()),
