@@ -62,6 +62,9 @@ class ActivityForm(FormModal["int | None"]):
             self.run_db(cards.card, self.actor, kind, rid, done=self._client_loaded, group="form-client")
         self.query_one("#subject", Input).focus()
 
+    def extra_state(self) -> tuple:
+        return (self.person_id, self.company_id)
+
     def _users(self, rows) -> None:
         sel = self.query_one("#assignee", Select)
         with self.filling():
@@ -117,7 +120,7 @@ class ActivityForm(FormModal["int | None"]):
                 self.person_id, self.company_id = hit.id, hit.company_id
             else:
                 self.person_id, self.company_id = None, hit.id
-            self.set_dirty(True)
+            self.recheck_dirty()
             self.query_one("#client", Static).update(hit.name + (f" · {hit.company}" if hit.company else ""))
             self.say("client")
 

@@ -22,10 +22,19 @@ class FieldMessage(Static):
 
     DEFAULT_CLASSES = "field-message"
 
+    _shown: tuple[str, str] = ("", "")
+
     def show(self, text: str = "", level: str = "hint") -> None:
+        if (text, level) == self._shown or (not text and not self._shown[0]):
+            return  # unchanged: no relayout
+        self._shown = (text, level)
         self.set_classes(f"field-message -{level}")
         self.update(text)
         self.display = bool(text)
+
+    @property
+    def level(self) -> str:
+        return self._shown[1]
 
     @property
     def text(self) -> str:
@@ -63,6 +72,7 @@ class FormModal(CrmModal[T], Generic[T]):
         super().__init__(*args, **kwargs)
         self.dirty = False
         self._filling = 0
+        self._baseline: tuple | None = None
         self.saving = False
 
     # --- dirty state ----------------------------------------------------------------------
@@ -86,28 +96,49 @@ class FormModal(CrmModal[T], Generic[T]):
             self.form._filling += 1
 
         def __exit__(self, *exc):
-            # Changed events are posted, not sent: release after they are handled
-            self.form.call_after_refresh(self.form._release)
-
-    def _release(self) -> None:
-        self._filling = max(0, self._filling - 1)
+            self.form._filling = max(0, self.form._filling - 1)
+            if not self.form.dirty:
+                self.form.take_baseline()  # values the program put in are not "typed"
 
     def filling(self) -> "_Filling":
         return FormModal._Filling(self)
 
+    def snapshot(self) -> tuple:
+        """Everything the user can change (inputs, text areas, selects, checkboxes + ``extra_state``)."""
+        values = []
+        for w in self.query("Input, TextArea, Select, Checkbox"):
+            if isinstance(w, TextArea):
+                values.append((w.id, w.text))
+            else:
+                values.append((w.id, getattr(w, "value", None)))
+        return tuple(values) + tuple(self.extra_state())
+
+    def extra_state(self) -> tuple:
+        """State kept outside widgets that counts as typed (override)."""
+        return ()
+
+    def take_baseline(self) -> None:
+        self._baseline = self.snapshot()
+
+    def recheck_dirty(self) -> None:
+        if getattr(self, "_baseline", None) is None or self._filling:
+            return
+        self.set_dirty(self.snapshot() != self._baseline)
+
+    def on_mount(self) -> None:
+        # runs after the subclass's on_mount (Textual calls the handlers of every class)
+        self.take_baseline()
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        if not self._filling:
-            self.set_dirty(True)
+        self.recheck_dirty()
         self.field_changed(event.input.id or "", event.value)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if not self._filling:
-            self.set_dirty(True)
+        self.recheck_dirty()
         self.field_changed(event.text_area.id or "", event.text_area.text)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if not self._filling:
-            self.set_dirty(True)
+        self.recheck_dirty()
         self.field_changed(event.select.id or "", event.value)
 
     def field_changed(self, name: str, value: Any) -> None:

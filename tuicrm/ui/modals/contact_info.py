@@ -29,6 +29,7 @@ class AddContactInfo(FormModal[bool]):
         self.card_id = id
         self.what = what
         self._kind_touched = False
+        self._auto_kind: object = None
 
     def compose(self) -> ComposeResult:
         title = _("Add a phone") if self.what == "phone" else _("Add an email")
@@ -49,7 +50,7 @@ class AddContactInfo(FormModal[bool]):
         self.query_one("#value", Input).focus()
 
     def field_changed(self, name: str, value) -> None:
-        if name == "info_kind" and not self._filling:
+        if name == "info_kind" and value != self._auto_kind:
             self._kind_touched = True
         if name != "value":
             return
@@ -61,8 +62,10 @@ class AddContactInfo(FormModal[bool]):
         self.say("value", text, "ok" if ok else "error")
         parsed = phone_svc.parse_cell(value, self.settings.phone_region)
         if len(parsed) == 1 and parsed[0].is_valid and parsed[0].kind and not self._kind_touched:
-            with self.filling():
-                self.query_one("#info_kind", Select).value = parsed[0].kind
+            sel = self.query_one("#info_kind", Select)
+            if sel.value != parsed[0].kind:
+                self._auto_kind = parsed[0].kind
+                sel.value = parsed[0].kind
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -70,6 +70,9 @@ class LogCallModal(FormModal["int | None"]):
         elif not self.deal_id:
             self.say("strip", _("No client yet: ctrl+o chooses one"), "hint")
 
+    def extra_state(self) -> tuple:
+        return (self.direction, self.outcome, self.person_id, self.company_id)
+
     def _client_loaded(self, card) -> None:
         self.client_name = card.name + (f" · {card.company}" if card.company else "")
         self.query_one("#form-title", Static).update(_("Log a call") + " — " + self.client_name)
@@ -90,12 +93,12 @@ class LogCallModal(FormModal["int | None"]):
     # --- keys -----------------------------------------------------------------------------------
     def action_direction(self, kind: str) -> None:
         self.direction = ActivityKind(kind)
-        self.set_dirty(True)
+        self.recheck_dirty()
         self._render_strip()
 
     def action_outcome(self, value: str) -> None:
         self.outcome = value
-        self.set_dirty(True)
+        self.recheck_dirty()
         self.say("strip")
         self._render_strip()
         if value in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.CALL_BACK):

@@ -66,6 +66,9 @@ class PersonForm(FormModal["FormResult | None"]):
             self.run_db(contacts.company_form_data, self.actor, self.company_id, done=self._company_loaded, group="form-load")
         self.query_one("#last_name", Input).focus()
 
+    def extra_state(self) -> tuple:
+        return (self.company_id,)
+
     def _users(self, rows) -> None:
         sel = self.query_one("#owner", Select)
         with self.filling():
