@@ -57,9 +57,14 @@ async def test_bad_file_is_a_message(ui_session, tmp_path):
     bad.write_bytes(b"garbage")
     app = create_app(ui_session)
     async with app.run_test(size=(80, 24)) as pilot:
+        assert await _until(pilot, lambda: app.screen.__class__.__name__ == "ContactsScreen")
         app.push_screen(ImportScreen(str(bad)))
         assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
         screen = app.screen
-        info = screen.query_one("#import-info", Static)
-        assert await _until(pilot, lambda: "not a spreadsheet" in str(info.render()))
+
+        def info() -> str:
+            found = screen.query("#import-info")
+            return str(found.first(Static).render()) if found else ""
+
+        assert await _until(pilot, lambda: "not a spreadsheet" in info())
         assert screen.prepared is None
