@@ -7,11 +7,8 @@ the rest of the file still applies.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-
-import tomli_w
 
 from tuicrm import paths
 
@@ -62,6 +59,8 @@ def load(path: Path | None = None) -> Settings:
     settings = Settings()
     if not path.exists():
         return settings
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -88,6 +87,8 @@ def load(path: Path | None = None) -> Settings:
 
 
 def save(settings: Settings, path: Path | None = None) -> Path:
+    import tomli_w
+
     path = path or paths.config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in dataclasses.asdict(settings).items() if k in _PERSISTED}

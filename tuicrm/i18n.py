@@ -12,13 +12,11 @@ import locale as _locale
 import os
 from functools import lru_cache
 
-from babel.messages.pofile import read_po
-
 from tuicrm import paths
 
 SUPPORTED = ("en", "ru")
 _current = "en"
-_catalog: dict[str, str] = {}
+_catalog: dict[str, str] | None = {}  # None: not read yet (read on the first _() call)
 
 
 @lru_cache(maxsize=None)
@@ -27,6 +25,8 @@ def _load(lang: str) -> dict[str, str]:
     folder = paths.locale_dir() / lang
     if not folder.is_dir():
         return out
+    from babel.messages.pofile import read_po  # here, not at import: `tuicrm lookup` starts fast
+
     for po in sorted(folder.glob("*.po")):
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=lang)
@@ -62,7 +62,7 @@ def set_language(lang: str) -> str:
     if lang not in SUPPORTED:
         lang = "en"
     _current = lang
-    _catalog = {} if lang == "en" else _load(lang)
+    _catalog = {} if lang == "en" else None  # the .po files are read when a string is first translated
     return lang
 
 
@@ -71,7 +71,11 @@ def language() -> str:
 
 
 def _(message: str) -> str:
-    return _catalog.get(message, message)
+    global _catalog
+    catalog = _catalog
+    if catalog is None:
+        catalog = _catalog = _load(_current)
+    return catalog.get(message, message)
 
 
 def N_(message: str) -> str:

@@ -13,7 +13,9 @@ import click
 from tuicrm import __version__
 from tuicrm.cli.common import EXIT_ERROR, cli_errors, common_options
 
-# Each module registers its commands on ``main`` through ``register(main)``.
+# Each module registers its commands on ``main`` through ``register(main)``. Modules are imported
+# only when needed: ``tuicrm lookup`` imports just tuicrm.cli.lookup (a fast start for phone
+# systems); ``--help`` or an unknown name imports them all.
 COMMAND_MODULES = [
     "tuicrm.cli.lookup",
     "tuicrm.cli.dbcmd",
@@ -23,9 +25,55 @@ COMMAND_MODULES = [
     "tuicrm.cli.report",
     "tuicrm.cli.users",
 ]
+# command name → the module that registers it (a hint; a name not listed here is still found)
+COMMAND_HINTS = {
+    "lookup": "tuicrm.cli.lookup",
+    "db": "tuicrm.cli.dbcmd",
+    "demo": "tuicrm.cli.demo",
+    "plan": "tuicrm.cli.plan",
+    "import": "tuicrm.cli.transfer",
+    "export": "tuicrm.cli.transfer",
+    "report": "tuicrm.cli.report",
+    "report-target": "tuicrm.cli.report",
+    "user": "tuicrm.cli.users",
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are registered by their modules on first use."""
+
+    _loaded: set[str]
+
+    def _load(self, name: str) -> None:
+        loaded = self.__dict__.setdefault("_loaded", set())
+        if name in loaded:
+            return
+        loaded.add(name)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a command group this build does not ship
+                return
+            raise
+        module.register(self)
+
+    def _load_all(self) -> None:
+        for name in COMMAND_MODULES:
+            self._load(name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        if cmd_name not in self.commands and cmd_name in COMMAND_HINTS:
+            self._load(COMMAND_HINTS[cmd_name])
+        if cmd_name not in self.commands:
+            self._load_all()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context):
+        self._load_all()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @common_options
 @click.option("--demo", is_flag=True, help="Open the app on the demo base (built on first use).")
 @click.option("--theme", default=None, help="Theme: crm-dark, crm-light, crm-contrast or any Textual theme.")
@@ -43,16 +91,8 @@ def main(ctx: click.Context, demo: bool, theme: str | None, **_common) -> None:
 
 
 def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command group this build does not ship
-                continue
-            raise
-        module.register(main)
+    """Register every command now (tools that walk ``main.commands``)."""
+    main._load_all()
 
-
-_register_all()
 
 __all__ = ["main", "EXIT_ERROR"]
