@@ -46,7 +46,7 @@ def describe(value: dt.datetime, tz, today: dt.date) -> str:
 
 
 class RescheduleModal(CrmModal[RescheduleChoice | None]):
-    AUTO_FOCUS = None
+    AUTO_FOCUS = ""  # no field focused: the choice keys work at once
     BINDINGS = [Binding(key, f"pick('{code}')", name, id=f"reschedule.{code}") for key, code, name in CHOICES] + [
         Binding("d", "type_date", "Type a date/time", id="reschedule.date"),
         Binding("escape", "cancel", "Cancel", id="reschedule.cancel"),
