@@ -72,6 +72,7 @@ class ContactsTable(DbCaller, DataTable):
         self._generation = 0
         self._columns: list[tuple[str, int]] = []
         self._width = 0
+        self._expected_row: int | None = None
         self.pages_loaded = 0  # how many page queries ran (tests, bench)
 
     # --- public ------------------------------------------------------------------------------
@@ -148,6 +149,11 @@ class ContactsTable(DbCaller, DataTable):
             del self._pages[hi if towards == lo else lo]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._expected_row is not None:
+            # events from a refill (clear → row 0 → the kept row) are not the user's moves
+            if event.cursor_row == self._expected_row:
+                self._expected_row = None
+            return
         if self._loading or not self._pages:
             return
         lo, hi = self.window
@@ -195,8 +201,12 @@ class ContactsTable(DbCaller, DataTable):
         return [Text(values[c]) for c, _w in self._columns]
 
     def _fill(self, *, focus_key: str | None = None, focus_index: int | None = None, old_rows=None) -> None:
-        old_key = focus_key or self.current_key()
         old_index = self.cursor_row
+        if old_rows is None:
+            old_rows = self._rows()
+        old_key = focus_key
+        if old_key is None and 0 <= old_index < len(old_rows):
+            old_key = f"{old_rows[old_index].kind}:{old_rows[old_index].id}"
         old_first = old_rows[0] if old_rows else None
         self._ensure_columns()
         rows = self._rows()
@@ -212,7 +222,13 @@ class ContactsTable(DbCaller, DataTable):
         elif old_first is not None and rows and f"{old_first.kind}:{old_first.id}" in keys:
             target = keys.index(f"{old_first.kind}:{old_first.id}") + old_index
         if rows:
-            self.move_cursor(row=min(target, len(rows) - 1), animate=False)
+            target = min(target, len(rows) - 1)
+            self._expected_row = target
+            self.move_cursor(row=target, animate=False)
+            self.set_timer(0.5, self._settle)
+
+    def _settle(self) -> None:
+        self._expected_row = None
 
     def action_open(self) -> None:
         row = self.current_row()

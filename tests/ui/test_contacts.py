@@ -1,0 +1,189 @@
+"""The Contacts pane with Pilot: search, open a card, navigate, list toggle/sort/filter, paging."""
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from tests.ui.contacts_helpers import seed, until
+from tuicrm.ui.app import create_app
+from tuicrm.ui.screens.card import CardScreen
+from tuicrm.ui.screens.contacts import ContactsScreen
+from tuicrm.ui.widgets.contacts_table import ContactsTable
+from tuicrm.ui.widgets.history import HistoryTable
+from tuicrm.ui.widgets.search_box import ResultsTable, SearchInput
+
+
+@pytest.fixture
+def data(ui_session, frozen_clock):
+    return seed(ui_session.actor, frozen_clock())
+
+
+def _table(app) -> ContactsTable:
+    return app.screen.query_one("#contacts-table", ContactsTable)
+
+
+def _text(widget) -> str:
+    """What a widget shows, as plain text (a table's rows, or a Static's content at its width)."""
+    if isinstance(widget, DataTable):
+        return "\n".join(" ".join(str(c) for c in widget.get_row_at(i)) for i in range(widget.row_count))
+    from rich.console import Console
+
+    console = Console(width=max(widget.size.width, 40), record=True, file=open("/dev/null", "w"), color_system=None)
+    console.print(widget.content)
+    return console.export_text()
+
+
+async def _ready(pilot, app):
+    await until(pilot, lambda: isinstance(app.screen, ContactsScreen) and _table(app).row_count > 0, what="the list")
+
+
+async def _search(pilot, app, text: str):
+    await pilot.press("slash")
+    assert isinstance(app.focused, SearchInput)
+    await pilot.press("ctrl+a", "ctrl+k")  # clear what was typed before
+    await pilot.press(*text)
+    results = app.screen.query_one("#search-results", ResultsTable)
+    await until(pilot, lambda: app.screen._last_query == text, what=f"results for {text!r}")
+    return results
+
+
+@pytest.mark.parametrize("typed", ["+7 (916) 123-45-67", "8 916 1234567", "9161234567", "7-916-123-45-67", "4567"])
+async def test_search_by_phone_in_any_format_opens_the_one_card(ui_session, data, frozen_clock, typed):
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        results = await _search(pilot, app, typed)
+        assert [(h.kind, h.id) for h in results.hits] == [("person", data["ivanov"])]
+        assert "Иванов Пётр Сергеевич" in _text(results) and not results.has_class("hidden")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CardScreen) and app.screen.detail is not None, what="the card")
+        assert app.screen.record_id == data["ivanov"]
+        assert "Иванов Пётр Сергеевич" in _text(app.screen.query_one("#card-title", Static))
+
+
+async def test_search_by_name_words_and_escape_back_to_list(ui_session, data, frozen_clock):
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        results = await _search(pilot, app, "анна петр")
+        assert [h.id for h in results.hits] == [data["petrova"]]
+        await pilot.press("down")  # into the results
+        assert app.focused is results
+        await pilot.press("escape")
+        assert app.focused is _table(app) and not _table(app).has_class("hidden")
+        assert app.screen.search_input.value == ""
+
+
+async def test_card_shows_fields_phones_flag_and_history(ui_session, data, frozen_clock):
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot, app)
+        app.screen.open_card("person", data["ivanov"])
+        await until(pilot, lambda: isinstance(app.screen, CardScreen) and app.screen.detail is not None
+                    and app.screen.history.row_count > 0, what="card + history")
+        contacts_text = _text(app.screen.query_one("#card-contacts", Static))
+        assert "8 (916) 123-45-67" in contacts_text and "invalid: too short: no area code?" in contacts_text
+        assert "petr@romashka.ru" in contacts_text and "#VIP" in contacts_text and "Поставка 2027" in contacts_text
+        fields = _text(app.screen.query_one("#card-fields", Static))
+        assert "Бухгалтер" in fields and "ООО «Ромашка»" in fields
+        hist = app.screen.history
+        texts = [e.kind for e in hist.entries]
+        assert texts == ["call_out", "call_out", "note", "deal"]  # planned first, then newest first
+        assert "[planned] Call back about the offer" in _text(hist) and "reached: Wants an offer" in _text(hist)
+
+
+async def test_person_to_company_to_other_person_and_back(ui_session, data, frozen_clock):
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        await _search(pilot, app, "иванов")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CardScreen) and app.screen.detail is not None)
+        await pilot.press("C")  # to the company
+        await until(pilot, lambda: app.screen.kind == "company" and app.screen.detail is not None, what="company card")
+        people = app.screen.query_one("#card-people", DataTable)
+        assert people.row_count == 2
+        people.focus()
+        await pilot.press("down", "enter")  # the second person: Петрова
+        await until(pilot, lambda: app.screen.kind == "person" and app.screen.record_id == data["petrova"]
+                    and app.screen.detail is not None, what="other person's card")
+        await pilot.press("escape")
+        assert app.screen.kind == "company"
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, ContactsScreen)
+
+
+async def test_slash_on_a_card_goes_back_to_search(ui_session, data, frozen_clock):
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        app.screen.open_card("company", data["company"])
+        await until(pilot, lambda: isinstance(app.screen, CardScreen))
+        await pilot.press("slash")
+        await until(pilot, lambda: isinstance(app.screen, ContactsScreen) and isinstance(app.focused, SearchInput))
+
+
+async def test_list_toggle_sort_and_filters(ui_session, data, frozen_clock):
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot, app)
+        table = _table(app)
+        names = lambda: [r.name for r in table._rows()]  # noqa: E731
+        assert names() == ["Иванов Пётр Сергеевич", "Петрова Анна", "Сидоров Олег"]
+        status = app.screen.query_one("#contacts-status", Static)
+        await pilot.press("s")  # by last contact
+        await until(pilot, lambda: table.sort == "last" and names()[0] == "Петрова Анна", what="sort by last")
+        assert names()[:2] == ["Петрова Анна", "Иванов Пётр Сергеевич"] and "by last contact" in _text(status)
+        await pilot.press("s")  # by next task
+        await until(pilot, lambda: table.sort == "next" and names()[0] == "Иванов Пётр Сергеевич")
+        await pilot.press("x")  # without a next step
+        await until(pilot, lambda: table.flt.no_next_step and len(names()) == 2, what="no next step")
+        assert set(names()) == {"Петрова Анна", "Сидоров Олег"} and "no next step" in _text(status)
+        await pilot.press("x", "k")  # companies
+        await until(pilot, lambda: table.kind == "company" and names() == ["ООО «Ромашка»"], what="companies")
+        assert "Companies" in _text(status) and "8 (495) 700-10-20" in _text(table)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, CardScreen) and app.screen.kind == "company")
+
+
+async def test_filter_dialog_by_tag(ui_session, data, frozen_clock):
+    from textual.widgets import Select
+
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot, app)
+        await pilot.press("f")
+        await until(pilot, lambda: app.screen.query_one("#flt-tag", Select)._options[1:], what="filter choices")
+        app.screen.query_one("#flt-tag", Select).value = "VIP"
+        await pilot.press("ctrl+s")
+        table = _table(app)
+        await until(pilot, lambda: table.flt.tag == "VIP" and [r.id for r in table._rows()] == [data["ivanov"]], what="tag filter")
+
+
+async def test_paging_loads_more_and_keeps_a_small_window(ui_session, frozen_clock):
+    from tuicrm.services import contacts
+
+    actor = ui_session.actor
+    for i in range(450):
+        contacts.create_person(actor, full_name=f"Клиент {i:03d}")
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        table = _table(app)
+        assert table.row_count == 100 and table.pages_loaded == 1
+
+        async def press(key):
+            await pilot.press(key)
+            await until(pilot, lambda: not table._loading, what="a page")
+
+        names = []
+        for _ in range(40):  # a screenful a press: to the very end of the base
+            await press("pagedown")
+            names.append(table.current_row().name)
+        assert names[-1] == "Клиент 449", names
+        assert table.row_count <= 300 and table.pages_loaded >= 5
+        assert names == sorted(names)
+        await press("up")
+        assert table.current_row().name == "Клиент 448"
+        for _ in range(40):
+            await press("pageup")
+        assert table.current_row().name == "Клиент 000" and table.window[0] == 0
