@@ -38,7 +38,9 @@ Ref = tuple[str, int]
 
 def _phone_refs(query: phone_svc.PhoneQuery, limit: int) -> list[Ref]:
     if query.e164:
-        cond = (Phone.e164 == query.e164) | (Phone.e164.is_null() & prefix_range(Phone.digits_rev, query.suffix_rev))
+        # invalid numbers (e164 NULL, is_valid false) by their digits; "is_valid" rather than
+        # "e164 IS NULL" so the planner takes the digits_rev range, not every NULL of the e164 index
+        cond = (Phone.e164 == query.e164) | (prefix_range(Phone.digits_rev, query.suffix_rev) & (Phone.is_valid == False))  # noqa: E712
     else:
         cond = prefix_range(Phone.digits_rev, query.suffix_rev)
     rows = Phone.select(Phone.person, Phone.company).where(cond).limit(limit * 4).tuples()
