@@ -50,8 +50,8 @@ class AddContactInfo(FormModal[bool]):
         self.query_one("#value", Input).focus()
 
     def field_changed(self, name: str, value) -> None:
-        if name == "info_kind" and value != self._auto_kind:
-            self._kind_touched = True
+        if name == "info_kind" and value != self._auto_kind and self.query_one("#info_kind", Select).has_focus_within:
+            self._kind_touched = True  # the user chose it: no more guessing from the number
         if name != "value":
             return
         if self.what == "email":

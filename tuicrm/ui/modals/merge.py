@@ -66,7 +66,7 @@ class MergeModal(FormModal["tuple[str, int] | None"]):
 
     def _loaded(self, pair) -> None:
         self.pair = pair
-        self._render()
+        self._show_pair()
 
     def _describe(self, card, counts, keep: bool) -> Text:
         s = self.settings
@@ -90,7 +90,7 @@ class MergeModal(FormModal["tuple[str, int] | None"]):
             text.append("\n" + _("{n} persons").format(n=counts.persons))
         return text
 
-    def _render(self) -> None:
+    def _show_pair(self) -> None:
         if self.pair is None:
             return
         a, ca, b, cb = self.pair
@@ -106,7 +106,7 @@ class MergeModal(FormModal["tuple[str, int] | None"]):
 
     def action_keep(self, side: int) -> None:
         self.keep = side
-        self._render()
+        self._show_pair()
 
     def action_save(self) -> None:
         if self.saving or self.pair is None:
