@@ -21,6 +21,7 @@ import peewee
 
 from tuicrm.db.connection import write_tx
 from tuicrm.formatting import to_local, to_utc, zone
+from tuicrm.i18n import _
 from tuicrm.model import Activity, Company, Deal, Person, Phone, Stage, User, utcnow
 from tuicrm.model.enums import ActivityKind, Entity, Outcome, StageKind
 from tuicrm.services.activities import complete_activity, create_activity, touch_clients
@@ -105,7 +106,7 @@ def at_local(day: dt.date, t: dt.time, tz: dt.tzinfo) -> dt.datetime:
 
 def check_can_view(actor: Actor, user_id: int) -> None:
     if user_id != actor.user_id and not actor.sees_all:
-        raise Forbidden("only heads of sales and admins can see another user's plan")
+        raise Forbidden(_("only heads of sales and admins can see another user's plan"))
 
 
 # --- the day view ------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ def get_row(actor: Actor, activity_id: int) -> PlanRow:
     q = _row_query().where(Activity.id == activity_id)
     rows = _to_rows(q, overdue=False)
     if not rows:
-        raise NotFound(f"activity #{activity_id} not found")
+        raise NotFound(_("activity #{id} not found").format(id=activity_id))
     return _with_phones(rows)[0]
 
 
@@ -321,11 +322,11 @@ def reschedule(
     now = now or utcnow()
     a = Activity.get_or_none(Activity.id == activity_id)
     if a is None:
-        raise NotFound(f"activity #{activity_id} not found")
+        raise NotFound(_("activity #{id} not found").format(id=activity_id))
     if a.done_at is not None:
-        raise ValidationError("this activity is already done; plan a new one instead", "due_at")
+        raise ValidationError(_("this activity is already done; plan a new one instead"), "due_at")
     if new_due < now - dt.timedelta(minutes=1) and not allow_past:
-        raise ValidationError("that time is in the past", "due_at")
+        raise ValidationError(_("that time is in the past"), "due_at")
     with write_tx():
         version = versioned_update(Activity, activity_id, expected_version, {"due_at": new_due})
         touch_clients(a.person_id, a.company_id)
@@ -346,7 +347,7 @@ def parse_when(text: str, now: dt.datetime, tz: dt.tzinfo, default_time: dt.time
     except when.WhenError as exc:
         raise ValidationError(str(exc), "when") from None
     if value is None:
-        raise ValidationError("type a date and/or time, e.g. tomorrow 15:30 or 28.11 10:00", "when")
+        raise ValidationError(_("type a date and/or time, e.g. tomorrow 15:30 or 28.11 10:00"), "when")
     return to_utc(value, tz)
 
 
@@ -388,7 +389,7 @@ def suggest_follow_up(
             t = hours.start
         return call, at_local(working_day_on_or_after(today + dt.timedelta(days=1)), t, tz)
     day = today
-    for _ in range(3):
+    for _step in range(3):
         day = next_working_day(day)
     t = to_local(due_at, tz).time() if due_at else hours.start
     if t < hours.start or t >= hours.end:
@@ -406,9 +407,9 @@ def complete_with_follow_up(
     Conflict and nothing is written."""
     a = Activity.get_or_none(Activity.id == activity_id)
     if a is None:
-        raise NotFound(f"activity #{activity_id} not found")
+        raise NotFound(_("activity #{id} not found").format(id=activity_id))
     if a.done_at is not None and (expected_version is None or a.row_version == expected_version):
-        raise ValidationError("this activity is already done", "done_at")
+        raise ValidationError(_("this activity is already done"), "done_at")
     with write_tx():
         version = complete_activity(actor, activity_id, expected_version, outcome=outcome, result=result, done_at=done_at)
         fid = None
@@ -610,7 +611,7 @@ class UserChoice:
 def users_to_view(actor: Actor) -> list[UserChoice]:
     """Whose day the actor may open (heads/admins: every active user; managers: Forbidden)."""
     if not actor.sees_all:
-        raise Forbidden("only heads of sales and admins can see another user's plan")
+        raise Forbidden(_("only heads of sales and admins can see another user's plan"))
     q = User.select(User.id, User.name, User.login, User.role).where(User.is_active == True).order_by(User.name)  # noqa: E712
     return [UserChoice(u.id, u.name, u.login, u.role) for u in q]
 

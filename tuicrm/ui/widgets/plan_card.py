@@ -13,7 +13,7 @@ from tuicrm import formatting
 from tuicrm.i18n import _
 from tuicrm.services.plan import ClientBrief
 from tuicrm.ui.screens.base import CrmModal
-from tuicrm.ui.widgets.labels import ACTIVITY_KINDS, OUTCOMES, label, phone_text
+from tuicrm.ui.widgets.labels import ACTIVITY_KINDS, OUTCOMES, PHONE_KINDS, label, phone_text
 
 
 def brief_markup(session, brief: ClientBrief, tz) -> str:
@@ -32,7 +32,7 @@ def brief_markup(session, brief: ClientBrief, tz) -> str:
             if p.extension:
                 text += " " + _("ext. {n}").format(n=p.extension)
             flag = "" if p.is_valid else "  (!)"
-            lines.append(f"☎ [b]{escape(text)}[/b]  {escape(_(p.kind))}{flag}")
+            lines.append(f"☎ [b]{escape(text)}[/b]  {escape(label(PHONE_KINDS, p.kind))}{flag}")
         for e in card.emails[:2]:
             lines.append(f"✉ {escape(e.address)}")
         for d in card.open_deals[:2]:

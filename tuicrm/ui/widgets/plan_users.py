@@ -9,11 +9,11 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tuicrm.i18n import _
+from tuicrm.i18n import N_, _
 from tuicrm.services.plan import UserChoice
 from tuicrm.ui.screens.base import CrmModal
 
-ROLE_NAMES = {"admin": "admin", "head": "head of sales", "manager": "manager"}
+ROLE_NAMES = {"admin": N_("admin"), "head": N_("head of sales"), "manager": N_("manager")}
 
 
 class UserPickerModal(CrmModal[int | None]):
