@@ -78,11 +78,24 @@ def _truncate_pg(url: str) -> None:
     from tuicrm.db.schema import SchemaVersion
     from tuicrm.model import ALL_MODELS
 
+    names = [m._meta.table_name for m in reversed(ALL_MODELS) if m._meta.table_name != SchemaVersion._meta.table_name]
     conn = pgserver.admin_connect(url)
     try:
         with conn.cursor() as cur:
-            tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS if m._meta.table_name != SchemaVersion._meta.table_name)
-            cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            # DELETE (children first) + sequence reset: ~10x faster than TRUNCATE on small tables
+            try:
+                cur.execute("BEGIN")
+                for name in names:
+                    cur.execute(f'DELETE FROM "{name}"')
+                cur.execute(
+                    "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+                )
+                cur.execute("COMMIT")
+            except Exception:  # noqa: BLE001 - e.g. a foreign-key cycle: fall back to TRUNCATE
+                cur.execute("ROLLBACK")
+                tables = ", ".join(f'"{name}"' for name in names)
+                cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:
         conn.close()
 
