@@ -110,6 +110,12 @@ def test_invalid_company_is_refused(actor):
     assert Company.select().count() == 0 and Person.select().count() == 0
 
 
+def test_odd_characters_in_a_phone_cell_are_stored_on_both_engines(actor):
+    pid = contacts.create_person(actor, full_name="Иванов", phones=["\x00тел.\x00 8 916 123-45-67 😀"])
+    rows = [(p.raw, p.e164) for p in Phone.select().where(Phone.person == pid)]
+    assert rows == [("тел. 8 916 123-45-67 😀", "+79161234567")]
+
+
 def test_person_from_name_parts(actor):
     pid = contacts.create_person(actor, last_name="Петрова", first_name="Анна")
     assert Person.get_by_id(pid).full_name == "Петрова Анна"

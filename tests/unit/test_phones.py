@@ -189,6 +189,7 @@ def test_cell_to_text_for_excel_values():
     assert cell_to_text("9161234567.00") == "9161234567"
     assert cell_to_text("12.0") == "12.0"  # too short to be a phone cell: left alone
     assert cell_to_text(10**5000).startswith("1000")  # more digits than int->str allows
+    assert cell_to_text("8 916\x00 123-45-67") == "8 916 123-45-67"  # PostgreSQL text cannot hold NUL
 
 
 def test_split_cell_joins_extension_only_parts_and_labels():

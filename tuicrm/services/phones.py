@@ -93,7 +93,7 @@ def cell_to_text(value: object) -> str:
         if d == d.to_integral_value():
             return str(int(d))
         return format(d, "f")
-    text = str(value)
+    text = str(value).replace("\x00", "")  # NUL means nothing in a phone and PostgreSQL text cannot hold it
     m = _EXCEL_FLOAT_TEXT.match(text)
     if m:  # a numeric cell exported to text by Excel: the ".0" is not part of the number
         return m.group(1)
