@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect
 
 from tuicrm import paths
 from tuicrm.model import database
@@ -84,7 +83,14 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
             "or postgresql://user:password@host:port/dbname"
         )
     try:
-        db = connect(url, **kwargs)
+        if scheme == "sqlite" and "?" not in url:
+            # the common case directly: playhouse.db_url imports every backend (a slower start
+            # for `tuicrm lookup`); same database path as db_url gives
+            db = peewee.SqliteDatabase(urlparse(url).path[1:] or ":memory:", **kwargs)
+        else:
+            from playhouse.db_url import connect
+
+            db = connect(url, **kwargs)
     except (ValueError, RuntimeError, ImportError) as exc:
         raise DatabaseUnavailable(f"bad database URL {describe(url)!r}: {exc}") from exc
     database.initialize(db)
