@@ -46,9 +46,9 @@ class CompanyForm(FormModal["FormResult | None"]):
         with Vertical(classes="dialog form-dialog"):
             yield Static(title, classes="dialog-title", id="form-title")
             with VerticalScroll(classes="form-body"):
-                yield from field(_("Name"), Input(id="name", placeholder=_("ООО «Ромашка»"), compact=True), "name")
-                yield from field(_("Tax id (ИНН)"), Input(id="inn", restrict=r"[\d ]*", max_length=14, compact=True), "inn")
-                yield from field(_("КПП"), Input(id="kpp", max_length=9, compact=True), "kpp")
+                yield from field(_("Company name"), Input(id="name", placeholder=_("Acme Ltd"), compact=True), "name")
+                yield from field(_("Tax id"), Input(id="inn", restrict=r"[\d ]*", max_length=14, compact=True), "inn")
+                yield from field(_("KPP (КПП)"), Input(id="kpp", max_length=9, compact=True), "kpp")
                 yield from field(_("Address"), Input(id="address", compact=True), "address")
                 yield from field(_("Site"), Input(id="site", compact=True), "site")
                 yield from field(_("Industry"), Input(id="industry", compact=True), "industry")

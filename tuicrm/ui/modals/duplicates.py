@@ -16,11 +16,11 @@ from tuicrm.ui.screens.base import CrmModal
 def reason_text(ref: CardRef) -> str:
     what, _sep, value = ref.reason.partition(" ")
     if what == "phone":
-        return _("this number {value} belongs to").format(value=value)
+        return _("This number {value} belongs to").format(value=value)
     if what == "email":
-        return _("this address {value} belongs to").format(value=value)
+        return _("This address {value} belongs to").format(value=value)
     if what == "tax":
-        return _("this tax id {value} belongs to").format(value=value.removeprefix("id ").strip())
+        return _("This tax id {value} belongs to").format(value=value.removeprefix("id ").strip())
     return ref.reason
 
 

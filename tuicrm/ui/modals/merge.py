@@ -22,6 +22,7 @@ def _load_pair(actor, kind: str, a: int, b: int):
 
 class MergeModal(FormModal["tuple[str, int] | None"]):
     BINDINGS = [
+        Binding("ctrl+s", "save", "Merge", id="merge.save", priority=True),
         Binding("left,1", "keep(0)", "Keep left", id="merge.left"),
         Binding("right,2", "keep(1)", "Keep right", id="merge.right"),
         Binding("ctrl+o", "pick", "Other card", id="merge.pick"),
@@ -42,7 +43,7 @@ class MergeModal(FormModal["tuple[str, int] | None"]):
             with Horizontal(classes="side-by-side"):
                 yield Static("", id="left", classes="merge-card")
                 yield Static("", id="right", classes="merge-card")
-            yield Static("", id="merge-help", classes="field-message -hint")
+            yield Static("", id="merge-help", classes="dialog-hint")
             yield FieldMessage(id="merge-msg")
         yield Footer()
 
