@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -155,9 +156,11 @@ class ReportsScreen(CrmScreen):
         if result is None:
             return
         data = result.tables[self.table_index]
+        formatted = data.formatted(result.currency)
         for i, (header, kind) in enumerate(zip(data.headers, data.kinds)):
-            table.add_column(Text(header, justify="left" if kind == TEXT else "right"), key=f"c{i}")
-        for n, row in enumerate(data.formatted(result.currency)):
+            width = max([cell_len(header), *(cell_len(row[i]) for row in formatted)])
+            table.add_column(Text(header, justify="left" if kind == TEXT else "right"), key=f"c{i}", width=width)
+        for n, row in enumerate(formatted):
             cells = [Text(v, justify="left" if k == TEXT else "right") for v, k in zip(row, data.kinds)]
             table.add_row(*cells, key=f"r{n}")
         title = data.title
