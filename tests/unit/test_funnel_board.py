@@ -161,3 +161,20 @@ def test_visibility_hides_detail_too(session, actor):
     with pytest.raises(NotFound):
         funnel.deal_detail(ann, deal_id)
     assert funnel.deal_detail(Actor(user_id=None, role="head"), deal_id).card.title == "Hidden deal"
+
+
+def test_partial_refresh_after_a_move_equals_a_full_board(session, actor):
+    st = _st()
+    ann, bob = _team()
+    for i in range(4):
+        deals.create_deal(ann if i % 2 else bob, f"D{i}", amount_minor=(i + 1) * 100_00, created_at=NOW - dt.timedelta(days=i * 10))
+    w = deals.create_deal(bob, "Closed", amount_minor=5_00)
+    deals.mark_won(bob, w, None)
+    before = funnel.board(actor, now=NOW, collapsed=set())
+    moving = before.columns[0].cards[-1]
+    deals.move_deal(actor, moving.id, st["Proposal"].id, moving.row_version, at=NOW)
+    partial = funnel.board(actor, now=NOW, collapsed=set(), reuse=before, changed={st["New lead"].id, st["Proposal"].id})
+    full = funnel.board(actor, now=NOW, collapsed=set())
+    assert partial == full
+    assert partial.columns[4] is before.columns[4]  # Won was not queried again
+    assert [c.count for c in full.columns] == [3, 0, 1, 0, 1, 0]

@@ -130,6 +130,7 @@ class Company(Editable):
             (("owner", "name_key"), False),
             (("last_contact_at",), False),
             (("next_activity_at",), False),  # contacts list sorted by next task
+            (("visibility", "owner"), False),  # the few private cards (funnel visibility)
         )
 
 
@@ -157,6 +158,7 @@ class Person(Editable):
             (("owner", "name_key"), False),
             (("last_contact_at",), False),
             (("next_activity_at",), False),  # contacts list sorted by next task
+            (("visibility", "owner"), False),  # the few private cards (funnel visibility)
         )
 
 
@@ -312,6 +314,10 @@ class Deal(Editable):
             (("owner", "stage"), False),
             (("expected_close",), False),
             (("closed_at",), False),
+            # covering index for the funnel's per-stage aggregates and the forecast (index-only scans)
+            (("stage", "archived_at", "pipeline", "amount_minor", "stage_entered_at", "owner", "probability",
+              "expected_close", "person", "company"), False),
+            (("stage", "archived_at", "updated_at"), False),  # a funnel column's page, newest first
         )
 
 
@@ -376,6 +382,7 @@ class Activity(Editable):
             (("person", "due_at"), False),
             (("company", "due_at"), False),
             (("deal", "due_at"), False),
+            (("deal", "done_at", "due_at"), False),  # a deal's next open step (funnel cards)
             (("done_at",), False),
             (("due_at",), False),
             (("created_at",), False),

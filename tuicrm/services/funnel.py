@@ -37,23 +37,30 @@ class BoardFilter:
 
 
 def deal_visible(actor: Actor) -> peewee.Expression:
-    """Deals the actor may see: heads/admins all; a manager his own and those of shared clients.
+    """Deals the actor may see: heads/admins all; a manager his own deals and those whose client
+    (the person, else the company) he may see — shared, or private and his.
 
-    Written as subqueries so no join is needed on the hot board queries."""
+    Written against the few private cards of others (indexed on visibility), so the hot board
+    queries need no join."""
     if actor.sees_all:
         return peewee.SQL("1 = 1")
-    shared_person = Person.select(Person.id).where(Person.visibility == Visibility.SHARED)
-    shared_company = Company.select(Company.id).where(Company.visibility == Visibility.SHARED)
+    hidden_persons = Person.select(Person.id).where(
+        (Person.visibility == Visibility.PRIVATE) & (Person.owner.is_null() | (Person.owner != actor.user_id)))
+    hidden_companies = Company.select(Company.id).where(
+        (Company.visibility == Visibility.PRIVATE) & (Company.owner.is_null() | (Company.owner != actor.user_id)))
     return (
         (Deal.owner == actor.user_id)
         | (Deal.person.is_null() & Deal.company.is_null())
-        | (Deal.person.is_null(False) & Deal.person.in_(shared_person))
-        | (Deal.person.is_null() & Deal.company.in_(shared_company))
+        | (Deal.person.is_null(False) & Deal.person.not_in(hidden_persons))
+        | (Deal.person.is_null() & Deal.company.not_in(hidden_companies))
     )
 
 
-def _where(actor: Actor, pipeline_id: int, flt: BoardFilter) -> peewee.Expression:
-    cond = (Deal.pipeline == pipeline_id) & Deal.archived_at.is_null() & deal_visible(actor)
+def _where(actor: Actor, pipeline_id: int | None, flt: BoardFilter) -> peewee.Expression:
+    """``pipeline_id=None`` when the query names a stage already (the stage implies the pipeline)."""
+    cond = Deal.archived_at.is_null() & deal_visible(actor)
+    if pipeline_id is not None:
+        cond &= Deal.pipeline == pipeline_id
     if flt.scope == "mine":
         cond &= Deal.owner == actor.user_id
     elif flt.scope == "user" and flt.owner_id is not None:
@@ -126,19 +133,6 @@ class Board:
     currency: str = "RUB"
 
 
-def _stale_case(stage_rows: list[Stage], now: dt.datetime) -> peewee.Node:
-    """1 when the deal sat in its stage longer than the stage's stale_days (cut-offs computed here,
-    so the SQL stays portable between SQLite and PostgreSQL)."""
-    whens = []
-    for s in stage_rows:
-        if s.kind == StageKind.OPEN and s.stale_days:
-            cutoff = now - dt.timedelta(days=s.stale_days)
-            whens.append(((Deal.stage == s.id) & (Deal.stage_entered_at < cutoff), 1))
-    if not whens:
-        return peewee.Value(0)
-    return peewee.Case(None, whens, 0)
-
-
 def _cards(query: peewee.ModelSelect, stage_by_id: dict[int, Stage], now: dt.datetime) -> list[CardInfo]:
     Owner = User.alias()
     rows = list(
@@ -181,8 +175,10 @@ def _cards(query: peewee.ModelSelect, stage_by_id: dict[int, Stage], now: dt.dat
 
 
 def _order(stage: Stage) -> list:
+    """Open columns: the most recently touched deal first (a moved deal lands on top); closed
+    columns: the most recently closed first."""
     if stage.kind == StageKind.OPEN:
-        return [Deal.position, Deal.updated_at.desc(), Deal.id.desc()]
+        return [Deal.updated_at.desc(), Deal.id.desc()]
     return [Deal.closed_at.desc(), Deal.id.desc()]
 
 
@@ -194,16 +190,42 @@ def column_cards(actor: Actor, stage_id: int, flt: BoardFilter | None = None, *,
         raise NotFound(f"stage #{stage_id} not found")
     flt = flt or BoardFilter()
     now = now or utcnow()
-    q = Deal.select().where(_where(actor, stage.pipeline_id, flt) & (Deal.stage == stage_id)).order_by(*_order(stage))
+    q = Deal.select().where(_where(actor, None, flt) & (Deal.stage == stage_id)).order_by(*_order(stage))
     return _cards(q.offset(offset).limit(limit), {stage.id: stage}, now)
+
+
+def _totals(where: peewee.Expression, stage_rows: list[Stage], now: dt.datetime,
+            only: set[int] | None = None) -> dict[int, tuple[int, int, int]]:
+    """{stage id: (count, Σ amount, stale count)} — a GROUP BY over the covering index, and the
+    stale counts over the open stages only (their cut-offs differ per stage)."""
+    cond = where
+    if only is not None:
+        cond &= Deal.stage.in_(sorted(only))
+    agg = Deal.select(Deal.stage, peewee.fn.COUNT(Deal.id), peewee.fn.SUM(Deal.amount_minor)).where(cond).group_by(Deal.stage)
+    out = {sid: [n, int(total or 0), 0] for sid, n, total in agg.tuples()}
+    staling = [s for s in stage_rows if s.kind == StageKind.OPEN and s.stale_days and s.id in out]
+    if staling:
+        cutoff = peewee.Case(Deal.stage, [(s.id, now - dt.timedelta(days=s.stale_days)) for s in staling])
+        stale = (Deal.select(Deal.stage, peewee.fn.COUNT(Deal.id))
+                 .where(where & Deal.stage.in_([s.id for s in staling]) & (Deal.stage_entered_at < cutoff))
+                 .group_by(Deal.stage))
+        for sid, n in stale.tuples():
+            out[sid][2] = n
+    return {k: tuple(v) for k, v in out.items()}  # type: ignore[misc]
 
 
 def board(actor: Actor, pipeline_id: int | None = None, flt: BoardFilter | None = None, *,
           limits: dict[int, int] | None = None, collapsed: frozenset[str] | set[str] = frozenset({StageKind.WON, StageKind.LOST}),
-          page: int = PAGE, now: dt.datetime | None = None) -> Board:
-    """The board: per stage count, Σ amount and stale count (one GROUP BY), a page of cards per
+          page: int = PAGE, now: dt.datetime | None = None, reuse: Board | None = None,
+          changed: set[int] | None = None, with_forecast: bool = True) -> Board:
+    """The board: per stage count, Σ amount and stale count (SQL GROUP BY), a page of cards per
     expanded column (``limits`` overrides the page size per stage id), and the forecast.
-    ``collapsed`` names stage kinds whose columns show only their totals."""
+    ``collapsed`` names stage kinds whose columns show only their totals.
+
+    After a move, pass the board on screen as ``reuse`` and the two stage ids as ``changed``:
+    only those columns are queried again; the rest is taken from ``reuse``. ``with_forecast=False``
+    leaves the forecast of ``reuse`` (or an empty one) for the caller to fetch next (the UI shows
+    the moved card first and the forecast line a moment later)."""
     flt = flt or BoardFilter()
     now = now or utcnow()
     pipeline = Pipeline.get_or_none(Pipeline.id == pipeline_id) if pipeline_id else default_pipeline()
@@ -212,52 +234,71 @@ def board(actor: Actor, pipeline_id: int | None = None, flt: BoardFilter | None 
     stage_rows = stages(pipeline.id)
     by_id = {s.id: s for s in stage_rows}
     where = _where(actor, pipeline.id, flt)
-    agg = (Deal.select(Deal.stage, peewee.fn.COUNT(Deal.id), peewee.fn.SUM(Deal.amount_minor),
-                       peewee.fn.SUM(_stale_case(stage_rows, now)))
-           .where(where).group_by(Deal.stage).tuples())
-    totals = {sid: (n, int(total or 0), int(stale or 0)) for sid, n, total, stale in agg}
+    stage_where = _where(actor, None, flt)
     limits = limits or {}
+    previous: dict[int, Column] = {}
+    if (reuse is not None and changed is not None and reuse.pipeline_id == pipeline.id and reuse.filter == flt
+            and [c.stage_id for c in reuse.columns] == [s.id for s in stage_rows]):
+        previous = {c.stage_id: c for c in reuse.columns if c.stage_id not in changed and c.collapsed == (by_id[c.stage_id].kind in collapsed)}
+    totals = _totals(stage_where if previous else where, stage_rows, now,
+                     only={s.id for s in stage_rows if s.id not in previous} if previous else None)
     columns = []
     for s in stage_rows:
+        if s.id in previous:
+            columns.append(previous[s.id])
+            continue
         n, total, stale = totals.get(s.id, (0, 0, 0))
         is_collapsed = s.kind in collapsed
         cards: list[CardInfo] = []
         if n and not is_collapsed:
-            q = Deal.select().where(where & (Deal.stage == s.id)).order_by(*_order(s)).limit(limits.get(s.id, page))
+            q = Deal.select().where(stage_where & (Deal.stage == s.id)).order_by(*_order(s)).limit(limits.get(s.id, page))
             cards = _cards(q, by_id, now)
         columns.append(Column(s.id, s.name, s.kind, s.probability, s.stale_days, n, total, stale, tuple(cards), is_collapsed))
-    return Board(pipeline.id, pipeline.name, flt, tuple(columns), forecast(actor, pipeline.id, flt))
+    if with_forecast:
+        fc = _forecast(actor, pipeline.id, stage_rows, flt)
+    else:
+        fc = reuse.forecast if reuse is not None else Forecast(0, (), ())
+    return Board(pipeline.id, pipeline.name, flt, tuple(columns), fc)
 
 
 # --- forecast ----------------------------------------------------------------------------------------
 
 def _month(expr: peewee.Node) -> peewee.Node:
+    """'YYYY-MM' of a date column (SQLite stores dates as ISO text: a cheap substring)."""
     if is_postgres():
         return peewee.fn.to_char(expr, "YYYY-MM")
-    return peewee.fn.strftime("%Y-%m", expr)
+    return peewee.fn.substr(expr, 1, 7)
 
 
 def forecast(actor: Actor, pipeline_id: int | None = None, flt: BoardFilter | None = None) -> Forecast:
     """Σ amount × probability of the open deals in view (probability = the deal's own, else its
-    stage's), by owner and by month of expected close. Aggregated in SQL; exact in minor units
-    (rounded half up once per group)."""
-    flt = flt or BoardFilter()
+    stage's), by owner and by month of expected close. Aggregated in SQL (one GROUP BY owner,
+    month over the covering index); exact in minor units (rounded half up once per group)."""
     pipeline_id = pipeline_id or default_pipeline().id
-    prob = peewee.fn.COALESCE(Deal.probability, Stage.probability)
-    weighted = peewee.fn.SUM(Deal.amount_minor * prob)
-    base = (Deal.select().join(Stage, on=(Deal.stage == Stage.id))
-            .where(_where(actor, pipeline_id, flt) & (Stage.kind == StageKind.OPEN)))
-    Owner = User.alias()
-    by_owner = []
-    q = (base.select(Deal.owner, Owner.name, weighted)
-         .join_from(Deal, Owner, peewee.JOIN.LEFT_OUTER, on=(Deal.owner == Owner.id))
-         .group_by(Deal.owner, Owner.name).tuples())
-    for owner_id, name, w in q:
-        by_owner.append((owner_id, name or "", _pct(w)))
-    by_owner.sort(key=lambda t: (-t[2], t[1]))
+    return _forecast(actor, pipeline_id, stages(pipeline_id), flt or BoardFilter())
+
+
+def _forecast(actor: Actor, pipeline_id: int, stage_rows: list[Stage], flt: BoardFilter) -> Forecast:
+    open_stages = [s for s in stage_rows if s.kind == StageKind.OPEN]
+    if not open_stages:
+        return Forecast(0, (), ())
+    stage_prob = peewee.Case(Deal.stage, [(s.id, s.probability) for s in open_stages], 0)
+    weighted = peewee.fn.SUM(Deal.amount_minor * peewee.fn.COALESCE(Deal.probability, stage_prob))
     month = _month(Deal.expected_close)
-    by_month = [(m or "", _pct(w)) for m, w in base.select(month, weighted).group_by(month).tuples()]
-    by_month.sort(key=lambda t: (t[0] == "", t[0]))
+    owner = peewee.fn.COALESCE(Deal.owner, 0)  # an expression: SQLite then reads the covering index
+    q = (Deal.select(owner, month, weighted)
+         .where(_where(actor, pipeline_id, flt) & Deal.stage.in_([s.id for s in open_stages]))
+         .group_by(owner, month).tuples())
+    per_owner: dict[int | None, int] = {}
+    per_month: dict[str, int] = {}
+    for owner_id, m, w in q:
+        owner_id = owner_id or None
+        per_owner[owner_id] = per_owner.get(owner_id, 0) + int(w or 0)
+        per_month[m or ""] = per_month.get(m or "", 0) + int(w or 0)
+    names = dict(User.select(User.id, User.name).where(User.id.in_([o for o in per_owner if o is not None])).tuples()) if per_owner else {}
+    by_owner = sorted(((o, names.get(o, "") if o is not None else "", _pct(w)) for o, w in per_owner.items()),
+                      key=lambda t: (-t[2], t[1]))
+    by_month = sorted(((m, _pct(w)) for m, w in per_month.items()), key=lambda t: (t[0] == "", t[0]))
     return Forecast(sum(w for _, _, w in by_owner), tuple(by_owner), tuple(by_month))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static
@@ -51,6 +53,7 @@ class FunnelScreen(CrmScreen):
         self.follow_deal: int | None = None
         self.data: Board | None = None
         self.loaded = 0  # boards applied (tests wait on it)
+        self.forecasts = 0  # forecast lines refreshed on their own (after moves)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -78,9 +81,12 @@ class FunnelScreen(CrmScreen):
         ]
 
     # --- loading -----------------------------------------------------------------------------
-    def _query(self) -> Board:
+    def _query(self, changed: set[int] | None = None) -> Board:
+        """The board with the screen's filter, pages and collapsed columns; after a move only the
+        ``changed`` columns are queried again (the others come from the board on screen)."""
         return funnel.board(self.actor, self.data.pipeline_id if self.data else None, self.flt,
-                            limits=dict(self.limits), collapsed=frozenset(self.collapsed), now=self.crm.clock())
+                            limits=dict(self.limits), collapsed=frozenset(self.collapsed), now=self.crm.clock(),
+                            reuse=self.data if changed else None, changed=changed, with_forecast=not changed)
 
     def reload(self, follow: int | None = None) -> None:
         if follow is not None:
@@ -131,6 +137,20 @@ class FunnelScreen(CrmScreen):
             out.append(_("close {start}–{end}").format(start=formatting.short_date(f.close_from) if f.close_from else "…",
                                                        end=formatting.short_date(f.close_to) if f.close_to else "…"))
         return ", ".join(out)
+
+    def refresh_forecast(self) -> None:
+        """The forecast line alone (after a move the moved card shows first, the forecast follows)."""
+        if self.data is None:
+            return
+        shown = self.data
+
+        def done(fc) -> None:
+            if self.data is not None and self.data.filter == shown.filter and self.data.pipeline_id == shown.pipeline_id:
+                self.data = dataclasses.replace(self.data, forecast=fc)
+                self._show_forecast()
+                self.forecasts += 1
+
+        self.run_db(funnel.forecast, self.actor, shown.pipeline_id, shown.filter, done=done, group="funnel-forecast")
 
     def _show_forecast(self) -> None:
         fc = self.data.forecast
@@ -254,20 +274,24 @@ class FunnelScreen(CrmScreen):
             self._lost(card)
         else:
             self._do(deals.move_deal, self.actor, card.id, target.stage_id, card.row_version, follow=card.id,
-                     message=_("“{title}” → {stage}").format(title=card.title, stage=target.name))
+                     message=_("“{title}” → {stage}").format(title=card.title, stage=target.name),
+                     changed={card.stage_id, target.stage_id})
 
-    def _do(self, fn, *args, follow: int | None = None, message: str | None = None, **kwargs) -> None:
+    def _do(self, fn, *args, follow: int | None = None, message: str | None = None,
+            changed: set[int] | None = None, **kwargs) -> None:
         """A write followed by the board refresh, in one worker; a conflict refreshes and says so."""
 
         def work():
             fn(*args, **kwargs)
-            return self._query()
+            return self._query(changed)
 
         async def done(board: Board) -> None:
             self.follow_deal = follow
             await self.apply(board)
             if message:
                 self.notify(message, timeout=3)
+            if changed:
+                self.refresh_forecast()
 
         self.run_db(work, done=done, error=self._write_failed, group="funnel-write")
 
