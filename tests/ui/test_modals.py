@@ -238,3 +238,33 @@ async def test_company_form_saves_everything(app):
         assert results == [FormResult("company", c.id)]
         assert (c.name, c.inn, c.address, c.site) == ("Лютик", "500100732259", "Москва", "lutik.ru")
         assert Phone.get(Phone.company == c.id).extension == "5"
+
+
+async def test_lost_connection_keeps_the_form_and_lets_you_retry(app, monkeypatch):
+    import peewee
+
+    import tuicrm.ui.dbcall as dbcall
+
+    calls = {"n": 0}
+    real = contacts.save_person
+
+    def broken(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] <= dbcall.RETRIES + 1:  # every retry of the first save fails
+            raise peewee.OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(contacts, "save_person", broken)
+    monkeypatch.setattr(dbcall.time, "sleep", lambda _s: None)
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_modal(pilot, PersonForm())
+        await pilot.press(*"Петров", "tab", *"Иван", "ctrl+s")
+        await settle(pilot)
+        assert calls["n"] == dbcall.RETRIES + 1
+        assert isinstance(app.screen, PersonForm) and results == []
+        assert value(app, "last_name") == "Петров" and value(app, "first_name") == "Иван"
+        notes = [n.message for n in app._notifications]
+        assert any("retrying" in m for m in notes) and any("Nothing was lost" in m for m in notes)
+        await pilot.press("ctrl+s")  # the connection is back: the same keys save
+        await settle(pilot)
+        assert results and Person.get_by_id(results[0].id).full_name == "Петров Иван"

@@ -165,7 +165,6 @@ class ActivityForm(FormModal["int | None"]):
         if not subject:
             subject = _(checks.KIND_LABELS.get(kind, kind))
         assignee = select_value(self.query_one("#assignee", Select))
-        self.saving = True
         if self.activity_id:
             self.run_db(contacts.edit_activity, self.actor, self.activity_id, self.row_version, kind=kind, subject=subject,
                         due_at=due, duration_min=duration, assignee=assignee or self.actor.user_id,

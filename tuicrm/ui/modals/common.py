@@ -73,7 +73,12 @@ class FormModal(CrmModal[T], Generic[T]):
         self.dirty = False
         self._filling = 0
         self._baseline: tuple | None = None
-        self.saving = False
+
+    @property
+    def saving(self) -> bool:
+        """A save is on its way (a second ctrl+s is ignored). Derived from the workers, so a
+        failed save — even a lost connection, reported by run_db — frees the key again."""
+        return any(w.node is self and w.group == "form-save" and not w.is_finished for w in self.app.workers)
 
     # --- dirty state ----------------------------------------------------------------------
     @property
@@ -166,7 +171,6 @@ class FormModal(CrmModal[T], Generic[T]):
 
     def save_failed(self, exc: ServiceError) -> None:
         """Default error handler of a save: a field error inline, a conflict explained, else a notice."""
-        self.saving = False
         if isinstance(exc, Conflict):
             self.on_conflict(exc)
             return
@@ -195,7 +199,6 @@ class FormModal(CrmModal[T], Generic[T]):
         """find_duplicates → (warning: open it / save anyway / back) → save_fn → FormResult."""
         from tuicrm.services import contacts
 
-        self.saving = True
 
         def write() -> None:
             self.run_db(save_fn, *save_args, **save_kwargs, done=lambda r: self._card_saved(kind, r),
@@ -210,7 +213,6 @@ class FormModal(CrmModal[T], Generic[T]):
 
             def answer(choice) -> None:
                 if choice is None:
-                    self.saving = False
                     return
                 what, ref = choice
                 if what == "open":

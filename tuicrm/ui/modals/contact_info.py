@@ -90,7 +90,6 @@ class AddContactInfo(FormModal[bool]):
                 self.say("value", text)
                 return
             ext = None
-        self.saving = True
         self.run_db(contacts.add_contact_info, self.actor, self.card_kind, self.card_id, self.what, value,
                     info_kind=select_value(self.query_one("#info_kind", Select)), extension=ext,
                     region=self.settings.phone_region, done=self._saved, error=self.save_failed, group="form-save")

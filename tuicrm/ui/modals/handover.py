@@ -89,7 +89,6 @@ class HandoverModal(FormModal[bool]):
             self.say("to_user", _("choose a manager"))
             self.focus_field("to_user")
             return
-        self.saving = True
         self.run_db(contacts.handover, self.actor, self.card_kind, self.card_id, to,
                     include_company_people=self._with_people(), expected_version=self.row_version,
                     done=self._saved, error=self.save_failed, group="form-save")
@@ -155,7 +154,6 @@ class HandoverAllModal(FormModal[bool]):
         if dst is None:
             self.say("to_user", _("choose a manager"))
             return
-        self.saving = True
         self.run_db(users.handover_all, self.actor, src, dst, done=self._saved, error=self.save_failed, group="form-save")
 
     def _saved(self, r) -> None:

@@ -160,7 +160,6 @@ class LogCallModal(FormModal["int | None"]):
         subject = self.query_one("#next_subject", Input).value.strip()
         if due and not subject:
             subject = _("Call back") if next_kind == ActivityKind.CALL_OUT else ""
-        self.saving = True
         self.run_db(
             contacts.log_call_with_next, self.actor, direction=str(self.direction), outcome=self.outcome,
             result=self.query_one("#result", Input).value.strip(), person_id=self.person_id, company_id=self.company_id,

@@ -114,7 +114,6 @@ class MergeModal(FormModal["tuple[str, int] | None"]):
             return
         a, _ca, b, _cb = self.pair
         keep, drop = (a, b) if self.keep == 0 else (b, a)
-        self.saving = True
         self.run_db(contacts.merge, self.actor, self.card_kind, keep.id, drop.id, keep_version=keep.row_version,
                     drop_version=drop.row_version, done=self._merged, error=self.save_failed, group="form-save")
 

@@ -49,7 +49,6 @@ class NoteModal(FormModal["int | None"]):
         if not text.strip():
             self.say("text", _("a note cannot be empty"))
             return
-        self.saving = True
         if self.note_id:
             self.run_db(notes.edit_note, self.actor, self.note_id, self.row_version, text,
                         done=lambda _v: self._saved(self.note_id), error=self.save_failed, group="form-save")

@@ -98,7 +98,6 @@ class TagsModal(FormModal[bool]):
         if too_long:
             self.say("tags", _("a tag is at most 100 characters: {tag}…").format(tag=too_long[0][:20]))
             return
-        self.saving = True
         self.run_db(contacts.set_card_tags, self.actor, self.card_kind, self.card_id, names,
                     done=self._saved, error=self.save_failed, group="form-save")
 
