@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from tuicrm.i18n import N_, _
 from tuicrm.services import contact_list
 from tuicrm.services.contact_list import ListFilter, ListRow, Page
+from tuicrm.ui.bindings import translate_bindings
 from tuicrm.ui.dbcall import DbCaller
 from tuicrm.ui.widgets import labels
 
@@ -35,7 +36,7 @@ def columns_for(kind: str, width: int) -> list[tuple[str, int]]:
     else:
         text_cols = ["name", "segment", "industry", "owner"] if wide else ["name", "segment_ind"]
         weights = {"name": 6, "segment": 3, "industry": 3, "owner": 3, "segment_ind": 4}
-    fixed = {"phone": 17, "last": 7 if wide else 6, "next": 18 if wide else 12}
+    fixed = {"phone": 17, "last": 8, "next": 18 if wide else 13}
     order = text_cols[:1] + text_cols[1:3] + ["phone"] + text_cols[3:] + ["last", "next"]
     if not wide:
         order = text_cols + ["phone", "last", "next"]
@@ -62,6 +63,7 @@ class ContactsTable(DbCaller, DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        translate_bindings(self)
         self.kind = "person"
         self.sort = "name"
         self.flt = ListFilter()
@@ -182,7 +184,7 @@ class ContactsTable(DbCaller, DataTable):
         name = r.name + (" " + _("[archived]") if r.archived else "")
         nxt = ""
         if r.next_activity_at:
-            nxt = labels.when(app, r.next_activity_at)
+            nxt = labels.when(app, r.next_activity_at, with_time=self._width >= WIDE or None)
             if r.next_subject:
                 nxt += " " + (_(labels.ACTIVITY_KINDS[r.next_subject]) if r.next_subject in labels.ACTIVITY_KINDS else r.next_subject)
         values = {

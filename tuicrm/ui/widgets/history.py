@@ -12,6 +12,7 @@ from tuicrm import formatting
 from tuicrm.i18n import N_, _
 from tuicrm.services import history
 from tuicrm.services.history import Entry, HistoryPage
+from tuicrm.ui.bindings import translate_bindings
 from tuicrm.ui.dbcall import DbCaller
 from tuicrm.ui.widgets import labels
 
@@ -59,6 +60,7 @@ class HistoryTable(DbCaller, DataTable):
 
     def __init__(self, kind: str, record_id: int, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        translate_bindings(self)
         self.kind = kind
         self.record_id = record_id
         self.entries: list[Entry] = []

@@ -50,15 +50,16 @@ def reason_text(reason: str | None) -> str:
     return _(reason) if reason else _("not a valid number")
 
 
-def when(app, value: dt.datetime | None, *, with_time: bool = True) -> str:
-    """A stored UTC time in the user's zone: today → "14:30", else a short date (+ time)."""
+def when(app, value: dt.datetime | None, *, with_time: bool | None = True) -> str:
+    """A stored UTC time in the user's zone: a short date (+ time). ``with_time=None``: the time
+    only for today ("today 14:30")."""
     if value is None:
         return ""
     tz = app.user_zone()
     local = formatting.to_local(value, tz)
-    if with_time and local.date() == app.today_local():
+    if with_time is not False and local.date() == app.today_local():
         return _("today {time}").format(time=formatting.time(value, tz))
-    if with_time:
+    if with_time is True:
         return f"{formatting.short_date(local.date())} {formatting.time(value, tz)}"
     return formatting.short_date(local.date())
 

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input
 from tuicrm.i18n import N_, _
 from tuicrm.services import search as search_svc
 from tuicrm.services.search import CardHit
+from tuicrm.ui.bindings import translate_bindings
 from tuicrm.ui.dbcall import DbCaller
 from tuicrm.ui.widgets import labels
 
@@ -45,6 +46,7 @@ class SearchInput(DbCaller, Input):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(placeholder=_("Search: phone, name, company, email, tax id, #tag"), **kwargs)
+        translate_bindings(self)
         self._timer: Timer | None = None
         self.searches = 0  # queries run (tests)
 
@@ -101,6 +103,7 @@ class ResultsTable(DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        translate_bindings(self)
         self.hits: list[CardHit] = []
 
     def show(self, hits: list[CardHit]) -> None:
