@@ -31,8 +31,14 @@ class Session:
 
 
 def open_session(url: str | None, settings: Settings | None = None, *, user: str | None = None,
-                 must_exist: bool = False, backup_dir: Path | None = None) -> Session:
-    """Connect and make the base ready. Raises DatabaseUnavailable with a one-line message."""
+                 must_exist: bool = False, backup_dir: Path | None = None, read_only: bool = False) -> Session:
+    """Connect and make the base ready. Raises DatabaseUnavailable with a one-line message.
+
+    ``read_only`` (``tuicrm lookup``, ``db info``): no user is created for an unknown login (it
+    acts as a plain manager without cards of its own) and no defaults are seeded, so a script or
+    a phone system never registers itself as a user, nor takes a write lock. An older schema is
+    still upgraded.
+    """
     settings = settings or Settings()
     url = resolve_url(url or settings.db or None)
     path = sqlite_path(url)
@@ -41,13 +47,29 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
     db = open_database(url)
     try:
         result = ensure_schema(backup_dir=backup_dir)
-        if _needs_seed():  # checked by reading first: opening a base takes no write lock
+        if not read_only and _needs_seed():  # checked by reading first: opening a base takes no write lock
             lang = i18n.language() if settings.language == "auto" else settings.language
             deals.seed_defaults(lang if lang in ("en", "ru") else "en")
-        info = users.ensure_user(user or settings.user or None)
+        if read_only:
+            actor = _existing_actor(user or settings.user or None)
+        else:
+            actor = users.actor_for(users.ensure_user(user or settings.user or None))
     except peewee.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot use {describe(url)}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
-    return Session(url=url, db=db, actor=users.actor_for(info), settings=settings, upgrade=result)
+    return Session(url=url, db=db, actor=actor, settings=settings, upgrade=result)
+
+
+def _existing_actor(login: str | None) -> Actor:
+    from tuicrm.model import User
+    from tuicrm.services.base import ServiceError
+
+    login = (login or users.os_login()).strip()
+    found = User.get_or_none(User.login == login)
+    if found is None:
+        return Actor(user_id=None, role="manager", login=login, name=login)
+    if not found.is_active:
+        raise ServiceError(f"user {login!r} is deactivated")
+    return users.actor_for(found)
 
 
 def _needs_seed() -> bool:

@@ -33,13 +33,13 @@ class CliContext:
             s.language = self.lang
         return s
 
-    def session(self, *, must_exist: bool = False):
+    def session(self, *, must_exist: bool = False, read_only: bool = False):
         from tuicrm import i18n
         from tuicrm.session import open_session
 
         settings = self.settings()
         i18n.set_language(settings.language)
-        return open_session(self.db, settings, user=self.user, must_exist=must_exist)
+        return open_session(self.db, settings, user=self.user, must_exist=must_exist, read_only=read_only)
 
 
 def _store(name):

@@ -40,7 +40,7 @@ def register(main: click.Group) -> None:
         with cli_errors():
             from tuicrm.db import schema
 
-            session = obj.session(must_exist=True)
+            session = obj.session(must_exist=True, read_only=True)
             path = schema.backup(session.url, output)
             click.echo(f"backup written to {path}")
 
@@ -52,9 +52,10 @@ def register(main: click.Group) -> None:
             from tuicrm.db.schema import current_version
             from tuicrm.model import Activity, Company, Deal, Person, Phone
 
-            session = obj.session(must_exist=True)
+            session = obj.session(must_exist=True, read_only=True)
             click.echo(f"base: {describe(session.url)}")
             click.echo(f"schema version: {current_version()}")
-            click.echo(f"user: {session.actor.login} ({session.actor.role})")
+            known = "" if session.actor.user_id else ", not a user of this base yet"
+            click.echo(f"user: {session.actor.login} ({session.actor.role}{known})")
             for model in (Company, Person, Phone, Deal, Activity):
                 click.echo(f"{model.__name__.lower():>10}: {model.select().count()}")

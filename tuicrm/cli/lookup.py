@@ -106,7 +106,7 @@ def register(main: click.Group) -> None:
         with cli_errors():
             from tuicrm.services import cards, search
 
-            session = obj.session(must_exist=True)
+            session = obj.session(must_exist=True, read_only=True)
             region = session.settings.phone_region
             hits = search.search(session.actor, text, limit=limit, include_archived=archived, region=region)
             found = [cards.card(session.actor, h.kind, h.id) for h in hits]
