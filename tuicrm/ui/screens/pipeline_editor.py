@@ -170,6 +170,10 @@ class PipelineEditor(CrmScreen):
         s = self.current()
         if s is None:
             return
+        if s.deals:  # the service refuses too; said here in the user's language without asking first
+            self.notify(_("The stage “{name}” still holds {n} deal(s): move them to another stage first.").format(
+                name=s.name, n=s.deals), severity="error", timeout=8)
+            return
         from tuicrm.ui.modals.confirm import ConfirmScreen
 
         def answer(ok) -> None:
