@@ -69,7 +69,8 @@ REPORT_TITLES = {
     "forecast": N_("Forecast"),
 }
 BUCKETS = ("auto", "day", "week", "month")
-UNIT_WORDS = (N_("day"), N_("week"), N_("month"))
+DONE_PER = {"day": N_("Done per day"), "week": N_("Done per week"), "month": N_("Done per month")}
+WON_LOST_BY = {"day": N_("Won and lost by day"), "week": N_("Won and lost by week"), "month": N_("Won and lost by month")}
 MAX_BUCKETS = 400
 REACHED = tuple(o.value for o in Outcome if o.reached)
 CALL_KINDS = (ActivityKind.CALL_OUT.value, ActivityKind.CALL_IN.value)
@@ -261,7 +262,7 @@ def make_buckets(period: Period, granularity: str, tz: dt.tzinfo) -> list[Bucket
         out.append(Bucket(day, nxt, local_midnight_utc(day, tz), local_midnight_utc(nxt, tz)))
         day = nxt
         if len(out) > MAX_BUCKETS:
-            raise ValidationError(_("too many {unit} buckets for this period; pick a longer bucket").format(unit=granularity), "bucket")
+            raise ValidationError(_("too many buckets for this period; pick a longer bucket"), "bucket")
     return out
 
 
@@ -548,7 +549,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
         for grp, label, _kinds in KIND_GROUPS
         if grp != "other" or any(per_bucket.get(i, {}).get("other") for i in range(len(buckets)))
     )
-    chart = Chart(_("Done per {unit}").format(unit=_(granularity)), labels, series, "stacked", INT)
+    chart = Chart(_(DONE_PER[granularity]), labels, series, "stacked", INT)
     totals = dict(zip(("calls_out", "calls_in", "meetings", "emails", "tasks_done", "done", "planned",
                        "planned_done", "overdue", "reached", "not_reached"), tot))
     return ReportResult("activity", _(REPORT_TITLES["activity"]), period, granularity, chart, (table, chart.table()), totals)
@@ -702,7 +703,7 @@ def won_lost(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | 
     tw, twa = sum(v[0] for v in won.values()), sum(v[1] for v in won.values())
     tl, tla = sum(v[0] for v in lost.values()), sum(v[1] for v in lost.values())
     rows.append((_("Total"), tw, twa, tl, tla, tw / (tw + tl) if tw + tl else None))
-    main = Table(_("Won and lost by {unit}").format(unit=_(granularity)),
+    main = Table(_(WON_LOST_BY[granularity]),
                  (_("Period"), _("Won"), _("Won amount"), _("Lost"), _("Lost amount"), _("Win rate")),
                  (TEXT, INT, MONEY, INT, MONEY, PERCENT), tuple(rows))
 

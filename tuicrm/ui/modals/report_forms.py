@@ -114,10 +114,10 @@ class ReportPeriodModal(_Dialog):
     def body(self) -> ComposeResult:
         last = self.period.end - dt.timedelta(days=1)
         with Horizontal(classes="field-row"):
-            yield Label(_("From"), classes="field-label")
+            yield Label(_("First day"), classes="field-label")
             yield Input(self.period.start.isoformat(), id="period-start")
         with Horizontal(classes="field-row"):
-            yield Label(_("To"), classes="field-label")
+            yield Label(_("Last day"), classes="field-label")
             yield Input(last.isoformat(), id="period-end")
 
     def answer(self) -> Period:

@@ -63,11 +63,11 @@ class ReportsScreen(CrmScreen):
         Binding("b", "bucket", "Buckets", id="reports.bucket", show=False),
         Binding("t", "next_table", "Next table", id="reports.table", show=False),
         Binding("s", "save", "Save", id="reports.save"),
-        Binding("v", "saved", "Saved", id="reports.saved"),
+        Binding("v", "saved", "Saved reports", id="reports.saved"),
         Binding("x", "export", "Export", id="reports.export"),
         Binding("g", "target", "Set plan", id="reports.target", show=False),
         Binding("f5,r", "reload", "Reload", id="reports.reload", show=False),
-        *[Binding(f"ctrl+{n}", f"slot({n})", f"Saved report {n}", id=f"reports.slot{n}", show=False) for n in range(1, 10)],
+        *[Binding(f"ctrl+{n}", f"slot({n})", "Run a saved report", id=f"reports.slot{n}", show=False) for n in range(1, 10)],
     ]
 
     def __init__(self, *args, **kwargs) -> None:
