@@ -11,12 +11,13 @@ Use from a bench script run as ``python bench/bench_x.py``::
   ``open_large()`` opens it (read-mostly) and returns (db, actor of the head user ``demo``).
 - ``timed(fn)``/``median_ms(fn, n)``: wall-clock medians; ``ratio(x, baseline)``: "1.23×".
 - ``PgThrowaway``: a throwaway PostgreSQL server (tests/pgserver.py) as a context manager.
-- ``BulkWriter``: raw multi-row inserts for the generator (executemany / execute_values).
+- ``BulkWriter``: raw bulk inserts for the generator (executemany / COPY).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import statistics
 import subprocess
@@ -168,8 +169,25 @@ def sql_value(value):
     return value
 
 
+_PG_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _pg_text(value) -> str:
+    """A value in PostgreSQL COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_PG_ESCAPES)
+    return str(sql_value(value))
+
+
 class BulkWriter:
-    """Multi-row INSERTs straight through the DB-API cursor, in chunks, one transaction per chunk.
+    """Bulk rows straight through the DB-API cursor, in chunks, one transaction per chunk:
+    executemany on SQLite, COPY FROM STDIN on PostgreSQL.
 
     Columns a row does not give are filled with the model's constant defaults (computed once),
     so raw rows look exactly like rows peewee would have written.
@@ -208,9 +226,10 @@ class BulkWriter:
             with self.db.atomic():
                 cur = self.db.cursor()
                 if self.is_pg:
-                    from psycopg2.extras import execute_values
-
-                    execute_values(cur, f'INSERT INTO "{table}" ({col_sql}) VALUES %s', batch, page_size=2000)
+                    buf = io.StringIO()
+                    buf.writelines("\t".join(map(_pg_text, row)) + "\n" for row in batch)
+                    buf.seek(0)
+                    cur.copy_expert(f'COPY "{table}" ({col_sql}) FROM STDIN', buf)
                 else:
                     marks = ", ".join("?" * len(cols))
                     cur.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({marks})', batch)
