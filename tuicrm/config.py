@@ -7,6 +7,7 @@ the rest of the file still applies.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -49,6 +50,33 @@ class Settings:
         for name in ("stale_contact_days", "daily_call_target", "reminder_lead_minutes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
+        for name in ("workday_start", "workday_end"):
+            if not _HHMM.match(getattr(self, name)):
+                raise ConfigError(f"{name} must be a time like 09:00, not {getattr(self, name)!r}")
+        if self.workday_start >= self.workday_end:
+            raise ConfigError("workday_start must be before workday_end")
+        if self.phone_region != "RU":  # RU needs no look-up (and `tuicrm lookup` no extra import)
+            import phonenumbers
+
+            if self.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+                raise ConfigError(f"phone_region must be a two-letter country code such as RU, not {self.phone_region!r}")
+        if self.timezone:
+            _check_zone(self.timezone)
+        bad = [k for k, v in self.keymap.items() if not isinstance(v, str)]
+        if bad:
+            raise ConfigError(f"keymap values must be key names (text): {', '.join(map(str, bad))}")
+
+
+_HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+def _check_zone(name: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"timezone must be an IANA zone such as Europe/Moscow, not {name!r}") from exc
 
 
 _PERSISTED = [f.name for f in fields(Settings) if f.name != "warnings"]
@@ -66,6 +94,9 @@ def load(path: Path | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         settings.warnings.append(f"{path}: {exc}; using defaults")
         return settings
+    except OSError as exc:  # a directory, no permission…
+        settings.warnings.append(f"{path}: cannot be read ({exc.strerror or exc}); using defaults")
+        return settings
     for key, value in data.items():
         if key not in _PERSISTED:
             settings.warnings.append(f"{path}: unknown setting {key!r} ignored")
@@ -76,6 +107,8 @@ def load(path: Path | None = None) -> Settings:
                 f"{path}: {key} should be {type(default).__name__}, got {value!r}; default kept"
             )
             continue
+        if key == "phone_region":
+            value = value.strip().upper()
         previous = getattr(settings, key)
         setattr(settings, key, value)
         try:
@@ -89,6 +122,7 @@ def load(path: Path | None = None) -> Settings:
 def save(settings: Settings, path: Path | None = None) -> Path:
     import tomli_w
 
+    settings.validate()  # a bad value is refused here, never written
     path = path or paths.config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in dataclasses.asdict(settings).items() if k in _PERSISTED}
