@@ -268,3 +268,30 @@ async def test_lost_connection_keeps_the_form_and_lets_you_retry(app, monkeypatc
         await pilot.press("ctrl+s")  # the connection is back: the same keys save
         await settle(pilot)
         assert results and Person.get_by_id(results[0].id).full_name == "Петров Иван"
+
+
+async def test_custom_fields_in_the_person_form(app):
+    from tuicrm.model import CustomField, CustomValue
+
+    limit = CustomField.create(entity="person", code="limit", label="Credit limit", kind="number", position=1)
+    since = CustomField.create(entity="person", code="since", label="Client since", kind="date", position=2)
+    pid = contacts.create_person(app.session.actor, full_name="Иванов Пётр")
+    contacts.set_custom_value(app.session.actor, "person", pid, limit.id, "1500")
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_modal(pilot, PersonForm(person_id=pid))
+        assert value(app, f"cf-{limit.id}") == "1500"
+        assert not app._unsaved  # loading values is not typing
+        app.screen.query_one(f"#cf-{since.id}").focus()
+        await pilot.press(*"32.01.2020")
+        await settle(pilot)
+        assert "no such date" in msg(app, f"cf-{since.id}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PersonForm) and CustomValue.select().count() == 1
+        for _ in range(10):
+            await pilot.press("backspace")
+        await pilot.press(*"01.02.2020", "ctrl+s")
+        await settle(pilot)
+        assert results == [FormResult("person", pid)]
+        assert CustomValue.get(CustomValue.field == since.id).value_date == dt.date(2020, 2, 1)
+        assert CustomValue.get(CustomValue.field == limit.id).value_number == 1_500_000

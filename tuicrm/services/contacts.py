@@ -556,6 +556,7 @@ class PersonData:
     phones: list[PhoneIn] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     row_version: int | None = None  # as read (editing); None for a new card
+    custom: dict[int, str] | None = None  # custom field id → typed text ('' clears); None: leave them
 
 
 @dataclass
@@ -573,6 +574,7 @@ class CompanyData:
     phones: list[PhoneIn] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     row_version: int | None = None
+    custom: dict[int, str] | None = None
 
 
 def _check_visible(actor: Actor, kind: str, record_id: int):
@@ -601,6 +603,7 @@ def person_form_data(actor: Actor, person_id: int) -> PersonData:
         position=p.position, company_id=p.company_id, company_name=company_name, birthday=p.birthday, source=p.source,
         owner_id=p.owner_id, visibility=p.visibility, phones=_phones_in(Phone.person == person_id),
         emails=_emails_in(Email.person == person_id), row_version=p.row_version,
+        custom=custom_texts("person", person_id),
     )
 
 
@@ -610,6 +613,7 @@ def company_form_data(actor: Actor, company_id: int) -> CompanyData:
         name=c.name, inn=c.inn, kpp=c.kpp, address=c.address, site=c.site, industry=c.industry, segment=c.segment,
         source=c.source, owner_id=c.owner_id, visibility=c.visibility, phones=_phones_in(Phone.company == company_id),
         emails=_emails_in(Email.company == company_id), row_version=c.row_version,
+        custom=custom_texts("company", company_id),
     )
 
 
@@ -723,6 +727,7 @@ def save_person(actor: Actor, data: PersonData, person_id: int | None = None, *,
     Returns (id, new row_version)."""
     phones = _check_phones(data.phones, region)
     emails = check_emails(", ".join(data.emails))
+    _check_custom("person", data.custom)
     if not compose_full_name(data.last_name, data.first_name, data.middle_name) and not data.full_name.strip():
         raise ValidationError(_t("a person needs a name"), "name")
     with write_tx():
@@ -735,6 +740,7 @@ def save_person(actor: Actor, data: PersonData, person_id: int | None = None, *,
             )
             sync_phones(actor, phones, person_id=pid, region=region)
             sync_emails(actor, emails, person_id=pid)
+            _save_custom(actor, "person", pid, data.custom)
             return pid, 1
         _check_visible(actor, "person", person_id)
         changes: dict = dict(
@@ -751,6 +757,7 @@ def save_person(actor: Actor, data: PersonData, person_id: int | None = None, *,
         version = update_person(actor, person_id, data.row_version, **changes)
         sync_phones(actor, phones, person_id=person_id, region=region)
         sync_emails(actor, emails, person_id=person_id)
+        _save_custom(actor, "person", person_id, data.custom)
         return person_id, version
 
 
@@ -764,6 +771,7 @@ def save_company(actor: Actor, data: CompanyData, company_id: int | None = None,
     kpp = check_kpp(data.kpp)
     phones = _check_phones(data.phones, region)
     emails = check_emails(", ".join(data.emails))
+    _check_custom("company", data.custom)
     if data.visibility not in set(Visibility):
         raise ValidationError(_t("visibility must be shared or private"), "visibility")
     with write_tx():
@@ -774,6 +782,7 @@ def save_company(actor: Actor, data: CompanyData, company_id: int | None = None,
             )
             sync_phones(actor, phones, company_id=cid, region=region)
             sync_emails(actor, emails, company_id=cid)
+            _save_custom(actor, "company", cid, data.custom)
             return cid, 1
         _check_visible(actor, "company", company_id)
         changes = dict(
@@ -786,6 +795,7 @@ def save_company(actor: Actor, data: CompanyData, company_id: int | None = None,
         version = update_company(actor, company_id, data.row_version, **changes)
         sync_phones(actor, phones, company_id=company_id, region=region)
         sync_emails(actor, emails, company_id=company_id)
+        _save_custom(actor, "company", company_id, data.custom)
         return company_id, version
 
 
@@ -921,6 +931,52 @@ def set_custom_value(actor: Actor, kind: str, record_id: int, field_id: int, tex
             values = parse_custom(f.kind, text, json.loads(f.choices) if f.choices else [])
             CustomValue.create(field=field_id, **{kind: record_id}, **values)
         audit(actor, kind, record_id, "custom", {f.code: [None, (text or "").strip() or None]})
+
+
+def custom_text(kind: str, value_text, value_number, value_date) -> str:
+    """A stored custom value as a form shows it (numbers without trailing zeros, dates dd.mm.yyyy)."""
+    if kind == "number" and value_number is not None:
+        whole, frac = divmod(abs(value_number), 1000)
+        sign = "-" if value_number < 0 else ""
+        return f"{sign}{whole}" + (f",{frac:03d}".rstrip("0") if frac else "")
+    if kind == "date" and value_date is not None:
+        return value_date.strftime("%d.%m.%Y")
+    return value_text or ""
+
+
+def custom_texts(kind: str, record_id: int) -> dict[int, str]:
+    col = CustomValue.person if kind == "person" else CustomValue.company
+    q = (
+        CustomValue.select(CustomValue.field, CustomField.kind, CustomValue.value_text, CustomValue.value_number, CustomValue.value_date)
+        .join(CustomField, on=(CustomValue.field == CustomField.id))
+        .where(col == record_id)
+        .tuples()
+    )
+    return {fid: custom_text(k, t, n, d) for fid, k, t, n, d in q}
+
+
+def _check_custom(kind: str, custom: dict[int, str] | None) -> None:
+    if not custom:
+        return
+    fields = {f.id: f for f in custom_fields(kind)}
+    for fid, text in custom.items():
+        f = fields.get(fid)
+        if f is None:
+            raise NotFound(_t("custom field #{id} not found").format(id=fid))
+        if (text or "").strip():
+            try:
+                parse_custom(f.kind, text, f.choices)
+            except ValidationError as exc:
+                raise ValidationError(str(exc), f"cf-{fid}") from None
+
+
+def _save_custom(actor: Actor, kind: str, record_id: int, custom: dict[int, str] | None) -> None:
+    if custom is None:
+        return
+    current = custom_texts(kind, record_id)
+    for fid, text in custom.items():
+        if (text or "").strip() != current.get(fid, ""):
+            set_custom_value(actor, kind, record_id, fid, text)
 
 
 # ================================================================================================

@@ -52,6 +52,12 @@ def field(label: str, widget: Widget, name: str) -> ComposeResult:
     yield FieldMessage(id=f"{name}-msg")
 
 
+def field_widgets(label: str, widget: Widget, name: str) -> list[Widget]:
+    """``field()`` for widgets mounted after compose (custom fields)."""
+    return [Horizontal(Label(label, classes="field-label"), widget, classes="field-row", id=f"{name}-row"),
+            FieldMessage(id=f"{name}-msg")]
+
+
 def select_value(sel: Select) -> Any:
     return None if sel.is_blank() else sel.value
 
@@ -254,3 +260,70 @@ class FormModal(CrmModal[T], Generic[T]):
         mark = getattr(self.app, "mark_unsaved", None)
         if callable(mark):
             mark(self.unsaved_key, False)
+
+
+class CustomFieldsMixin:
+    """The admin-defined fields of a person/company form: mounted into ``#custom-fields`` once the
+    field list is loaded, filled from ``PersonData.custom``, checked as typed, collected on save."""
+
+    custom_defs: list = []
+    _custom_values: dict | None = None
+
+    def load_custom_fields(self, entity: str) -> None:
+        from tuicrm.services import contacts
+
+        self.custom_defs = []
+        self.run_db(contacts.custom_fields, entity, done=self._custom_fields_loaded, group="form-custom")
+
+    async def _custom_fields_loaded(self, defs) -> None:
+        self.custom_defs = list(defs)
+        if not defs:
+            return
+        box = self.query_one("#custom-fields")
+        widgets: list[Widget] = []
+        values = self._custom_values or {}
+        for f in defs:
+            hint = " / ".join(f.choices) if f.kind == "choice" else {"date": _("dd.mm.yyyy"), "number": "0"}.get(f.kind, "")
+            label = f.label if len(f.label) <= 13 else f.label[:12] + "…"
+            widgets += field_widgets(label, Input(values.get(f.id, ""), placeholder=hint, id=f"cf-{f.id}", compact=True), f"cf-{f.id}")
+        with self.filling():
+            await box.mount(*widgets)
+            for f in defs:  # values that arrived while mounting
+                if self._custom_values and f.id in self._custom_values:
+                    self.query_one(f"#cf-{f.id}", Input).value = self._custom_values[f.id]
+
+    def fill_custom(self, values: dict[int, str] | None) -> None:
+        self._custom_values = dict(values or {})
+        for f in self.custom_defs:
+            try:
+                self.query_one(f"#cf-{f.id}", Input).value = self._custom_values.get(f.id, "")
+            except Exception:  # noqa: BLE001 - not mounted yet: built with the values
+                pass
+
+    def check_custom(self, name: str, value: str) -> bool:
+        from tuicrm.services.contacts import parse_custom
+
+        fid = int(name.removeprefix("cf-"))
+        f = next((f for f in self.custom_defs if f.id == fid), None)
+        if f is None or not value.strip():
+            self.say(name)
+            return True
+        try:
+            parse_custom(f.kind, value, f.choices)
+        except ValidationError as exc:
+            self.say(name, str(exc))
+            return False
+        self.say(name)
+        return True
+
+    def collect_custom(self) -> tuple[dict[int, str] | None, bool]:
+        """({field id: text} or None when there are no custom fields, all valid?)."""
+        if not self.custom_defs:
+            return None, True
+        out: dict[int, str] = {}
+        ok = True
+        for f in self.custom_defs:
+            text = self.query_one(f"#cf-{f.id}", Input).value.strip()
+            ok = self.check_custom(f"cf-{f.id}", text) and ok
+            out[f.id] = text
+        return out, ok

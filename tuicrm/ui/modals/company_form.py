@@ -12,7 +12,7 @@ from tuicrm.services import contacts, users
 from tuicrm.services.base import Conflict, ValidationError
 from tuicrm.services.contacts import CompanyData, PhoneIn
 from tuicrm.ui.modals import checks
-from tuicrm.ui.modals.common import FormModal, field, select_value
+from tuicrm.ui.modals.common import CustomFieldsMixin, FormModal, field, select_value
 
 
 def inn_message(text: str) -> tuple[str, str]:
@@ -31,7 +31,7 @@ def inn_message(text: str) -> tuple[str, str]:
     return ("✓ " + (_("organization") if len(digits) == 10 else _("individual entrepreneur"))), "ok"
 
 
-class CompanyForm(FormModal["FormResult | None"]):
+class CompanyForm(CustomFieldsMixin, FormModal["FormResult | None"]):
     FIELD_ALIASES = {"phone": "phones", "email": "emails"}
     TEXT_FIELDS = ("name", "inn", "kpp", "address", "site", "industry", "segment", "emails")
 
@@ -59,10 +59,12 @@ class CompanyForm(FormModal["FormResult | None"]):
                 yield from field(_("Visible to"), Select(
                     [(_("everyone (shared)"), "shared"), (_("owner and heads only (private)"), "private")],
                     id="visibility", value="shared", allow_blank=False, compact=True), "visibility")
+                yield Vertical(id="custom-fields")
         yield Footer()
 
     def on_mount(self) -> None:
         self.run_db(users.list_users, done=self._users, group="form-users")
+        self.load_custom_fields("company")
         if self.company_id:
             self.query_one("#form-title", Static).update(_("Edit company") + " — " + _("loading…"))
             self.run_db(contacts.company_form_data, self.actor, self.company_id, done=self._loaded, group="form-load")
@@ -88,6 +90,7 @@ class CompanyForm(FormModal["FormResult | None"]):
                 p.raw + (f" доб. {p.extension}" if p.extension and p.extension not in p.raw else "") for p in data.phones
             )
             self.query_one("#visibility", Select).value = data.visibility
+            self.fill_custom(data.custom)
             if data.owner_id is not None:
                 try:
                     self.query_one("#owner", Select).value = data.owner_id
@@ -95,7 +98,9 @@ class CompanyForm(FormModal["FormResult | None"]):
                     pass
 
     def field_changed(self, name: str, value) -> None:
-        if name == "phones":
+        if name.startswith("cf-"):
+            self.check_custom(name, value)
+        elif name == "phones":
             text, ok = checks.check_phones(value, self.settings.phone_region, "international")
             self.say("phones", text, "ok" if ok else "error")
         elif name == "emails":
@@ -142,6 +147,11 @@ class CompanyForm(FormModal["FormResult | None"]):
         if not emails_ok:
             self.say("emails", text)
             ok, first_bad = False, first_bad or "emails"
+        custom, custom_ok = self.collect_custom()
+        if not custom_ok:
+            ok = False
+            first_bad = first_bad or next(
+                (f"cf-{f.id}" for f in self.custom_defs if "-error" in self.query_one(f"#cf-{f.id}-msg").classes), None)
         if not ok:
             self.focus_field(first_bad)
             return None
@@ -152,7 +162,7 @@ class CompanyForm(FormModal["FormResult | None"]):
             visibility=select_value(self.query_one("#visibility", Select)) or "shared",
             phones=[PhoneIn(line) for line in checks.phone_lines(phones_text)],
             emails=contacts.split_emails(get("emails")), row_version=self.row_version,
-            source=self.loaded.source if self.loaded else None,
+            source=self.loaded.source if self.loaded else None, custom=custom,
         )
 
     def action_save(self) -> None:

@@ -17,14 +17,14 @@ from tuicrm.services.contacts import PersonData, PhoneIn
 from tuicrm.services.when import WhenError, parse_date
 from tuicrm.ui.modals import checks
 from tuicrm.ui.modals.client_picker import ClientPicker
-from tuicrm.ui.modals.common import FormModal, field, select_value
+from tuicrm.ui.modals.common import CustomFieldsMixin, FormModal, field, select_value
 
 
 def _date_text(value: dt.date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
 
 
-class PersonForm(FormModal["FormResult | None"]):
+class PersonForm(CustomFieldsMixin, FormModal["FormResult | None"]):
     BINDINGS = [
         Binding("ctrl+o", "pick_company", "Choose company", id="person_form.company"),
     ]
@@ -55,10 +55,12 @@ class PersonForm(FormModal["FormResult | None"]):
                 yield from field(_("Birthday"), Input(id="birthday", placeholder=_("dd.mm.yyyy"), compact=True), "birthday")
                 yield from field(_("Source"), Input(id="source", placeholder=_("call, site, exhibition…"), compact=True), "source")
                 yield from field(_("Owner"), Select([], id="owner", prompt=_("(me)"), compact=True), "owner")
+                yield Vertical(id="custom-fields")
         yield Footer()
 
     def on_mount(self) -> None:
         self.run_db(users.list_users, done=self._users, group="form-users")
+        self.load_custom_fields("person")
         if self.person_id:
             self.query_one("#form-title", Static).update(_("Edit person") + " — " + _("loading…"))
             self.run_db(contacts.person_form_data, self.actor, self.person_id, done=self._loaded, group="form-load")
@@ -104,6 +106,7 @@ class PersonForm(FormModal["FormResult | None"]):
         self.query_one("#phones", TextArea).text = "\n".join(
             p.raw + (f" доб. {p.extension}" if p.extension and p.extension not in p.raw else "") for p in data.phones
         )
+        self.fill_custom(data.custom)
         sel = self.query_one("#owner", Select)
         if data.owner_id is not None:
             try:
@@ -114,7 +117,9 @@ class PersonForm(FormModal["FormResult | None"]):
     # --- live checks ------------------------------------------------------------------------
     def field_changed(self, name: str, value) -> None:
         s = self.settings
-        if name == "phones":
+        if name.startswith("cf-"):
+            self.check_custom(name, value)
+        elif name == "phones":
             text, ok = checks.check_phones(value, s.phone_region, "international")
             self.say("phones", text, "ok" if ok else "error")
         elif name == "emails":
@@ -184,8 +189,11 @@ class PersonForm(FormModal["FormResult | None"]):
         except WhenError as exc:
             self.say("birthday", str(exc))
             ok = False
+        custom, custom_ok = self.collect_custom()
+        if not custom_ok:
+            ok = False
         if not ok:
-            for name in ("last_name", "phones", "emails", "birthday"):
+            for name in ("last_name", "phones", "emails", "birthday", *[f"cf-{f.id}" for f in self.custom_defs]):
                 if self.message_of(name) and "-error" in self.query_one(f"#{name}-msg").classes:
                     self.focus_field(name)
                     break
@@ -201,7 +209,7 @@ class PersonForm(FormModal["FormResult | None"]):
             birthday=birthday, source=get("source") or None, owner_id=select_value(self.query_one("#owner", Select)),
             phones=[PhoneIn(line) for line in checks.phone_lines(phones_text)],
             emails=contacts.split_emails(get("emails")), row_version=self.row_version,
-            visibility=self.loaded.visibility if self.loaded else "shared",
+            visibility=self.loaded.visibility if self.loaded else "shared", custom=custom,
         )
 
     def action_save(self) -> None:
