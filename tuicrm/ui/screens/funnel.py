@@ -101,6 +101,9 @@ class FunnelScreen(CrmScreen):
         self.reload()
 
     async def apply(self, board: Board) -> None:
+        if self.follow_deal is None and self.data is not None:
+            current = self.selected()  # keep the cursor on the same deal when cards shift
+            self.follow_deal = current.id if current is not None else None
         view = self.query_one(BoardView)
         await view.sync(board, today=self.crm.today_local(), zone=self.crm.user_zone())
         self.data = board
@@ -223,7 +226,7 @@ class FunnelScreen(CrmScreen):
     def action_column(self, step: int) -> None:
         if not self.view.columns:
             return
-        self.col_index = (self.col_index + step) % len(self.view.columns)
+        self.col_index = max(0, min(len(self.view.columns) - 1, self.col_index + step))
         self._clamp()
         self._highlight()
 
