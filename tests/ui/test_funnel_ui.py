@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tuicrm.model import Competitor, Deal, LossReason, Stage, StageChange
+from tuicrm.model import Activity, Competitor, Deal, LossReason, Stage, StageChange
 from tuicrm.services import contacts, deals, users
 from tuicrm.ui.app import create_app
 
@@ -242,6 +242,22 @@ async def test_new_deal_then_a_deal_card(ui_session, frozen_clock):
         assert "Call Ivan" in plain(card.query_one("#deal-activities"))
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)
+
+        # "Racks" has no next step: the card says so; schedule one from the card (the shared ActivityForm)
+        await pilot.press("k", "enter")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "DealCardScreen" and app.screen.detail)
+        card = app.screen
+        assert card.detail.card.id == data["ids"]["racks"] and "press t" in plain(card.query_one("#deal-fields"))
+        await pilot.press("t")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ActivityForm")
+        await pilot.press(*"Send the offer", "tab", *"+1d")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is card and "Send the offer" in plain(card.query_one("#deal-fields")))
+        a = Activity.get(Activity.subject == "Send the offer")
+        assert a.deal_id == data["ids"]["racks"] and a.company_id is not None and a.done_at is None
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen and screen.selected().next_subject == "Send the offer")
 
 
 async def test_pipeline_editor_add_and_refuse_removal(ui_session, frozen_clock):
