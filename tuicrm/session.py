@@ -43,7 +43,7 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
     url = resolve_url(url or settings.db or None)
     path = sqlite_path(url)
     if must_exist and path is not None and not path.exists():
-        raise DatabaseUnavailable(f"no base at {path}: run `tuicrm` once to create it, or pass --db / TUICRM_DB")
+        raise DatabaseUnavailable(i18n._("no base at {path}: run `tuicrm` once to create it, or pass --db / TUICRM_DB").format(path=path))
     db = open_database(url)
     try:
         result = ensure_schema(backup_dir=backup_dir)
@@ -55,7 +55,8 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
         else:
             actor = users.actor_for(users.ensure_user(user or settings.user or None))
     except peewee.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot use {describe(url)}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailable(i18n._("cannot use {url}: {reason}").format(url=describe(url), reason=first)) from exc
     return Session(url=url, db=db, actor=actor, settings=settings, upgrade=result)
 
 
@@ -68,7 +69,7 @@ def _existing_actor(login: str | None) -> Actor:
     if found is None:
         return Actor(user_id=None, role="manager", login=login, name=login)
     if not found.is_active:
-        raise ServiceError(f"user {login!r} is deactivated")
+        raise ServiceError(i18n._("user {login} is deactivated").format(login=repr(login)))
     return users.actor_for(found)
 
 

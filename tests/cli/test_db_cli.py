@@ -49,7 +49,7 @@ def test_info_prints_version_user_and_counts(tmp_path):
     lines = proc.stdout.splitlines()
     assert lines[:3] == [f"base: {url}", f"schema version: {migrations.LATEST}", "user: anna (manager)"]
     counts = dict(line.strip().split(": ") for line in lines[3:])
-    assert counts == {"company": "1", "person": "2", "phone": "4", "deal": "1", "activity": "2"}
+    assert counts == {"companies": "1", "persons": "2", "phones": "4", "deals": "1", "activities": "2"}
     unknown = run("db", "info", "--db", url, "--user", "cron")
     assert "user: cron (manager, not a user of this base yet)" in unknown.stdout
 

@@ -76,6 +76,7 @@ def cli_errors():
     from peewee import DatabaseError, InterfaceError
 
     from tuicrm.db.connection import DatabaseUnavailable
+    from tuicrm.i18n import _
     from tuicrm.services.base import ServiceError
 
     try:
@@ -86,11 +87,11 @@ def cli_errors():
         fail(str(exc))
     except (DatabaseError, InterfaceError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        fail(f"database error: {first}")
+        fail(_("database error: {reason}").format(reason=first))
     except OSError as exc:
         fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
     except KeyboardInterrupt:
-        fail("interrupted", 130)
+        fail(_("interrupted"), 130)
 
 
 def command(group: click.Group, *args, **kwargs):

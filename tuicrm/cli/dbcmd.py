@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from tuicrm.cli.common import cli_errors, command, common_options
+from tuicrm.i18n import N_, _
+
+ROLES = (N_("admin"), N_("head"), N_("manager"))
 
 
 def register(main: click.Group) -> None:
@@ -24,13 +27,13 @@ def register(main: click.Group) -> None:
             from tuicrm.db.connection import describe
 
             if r.before == 0:
-                click.echo(f"created {describe(session.url)} at schema version {r.after}")
+                click.echo(_("created {url} at schema version {version}").format(url=describe(session.url), version=r.after))
             elif r.changed:
-                click.echo(f"upgraded {describe(session.url)} from version {r.before} to {r.after}")
+                click.echo(_("upgraded {url} from version {before} to {after}").format(url=describe(session.url), before=r.before, after=r.after))
                 if r.backup:
-                    click.echo(f"backup of the old base: {r.backup}")
+                    click.echo(_("backup of the old base: {path}").format(path=r.backup))
             else:
-                click.echo(f"{describe(session.url)} is up to date (schema version {r.after})")
+                click.echo(_("{url} is up to date (schema version {version})").format(url=describe(session.url), version=r.after))
 
     @command(db, "backup")
     @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
@@ -42,7 +45,7 @@ def register(main: click.Group) -> None:
 
             session = obj.session(must_exist=True, read_only=True)
             path = schema.backup(session.url, output)
-            click.echo(f"backup written to {path}")
+            click.echo(_("backup written to {path}").format(path=path))
 
     @command(db, "info")
     def info(obj) -> None:
@@ -53,9 +56,10 @@ def register(main: click.Group) -> None:
             from tuicrm.model import Activity, Company, Deal, Person, Phone
 
             session = obj.session(must_exist=True, read_only=True)
-            click.echo(f"base: {describe(session.url)}")
-            click.echo(f"schema version: {current_version()}")
-            known = "" if session.actor.user_id else ", not a user of this base yet"
-            click.echo(f"user: {session.actor.login} ({session.actor.role}{known})")
-            for model in (Company, Person, Phone, Deal, Activity):
-                click.echo(f"{model.__name__.lower():>10}: {model.select().count()}")
+            click.echo(_("base: {url}").format(url=describe(session.url)))
+            click.echo(_("schema version: {version}").format(version=current_version()))
+            known = "" if session.actor.user_id else _(", not a user of this base yet")
+            click.echo(_("user: {login} ({role})").format(login=session.actor.login, role=_(str(session.actor.role)) + known))
+            for model, label in ((Company, N_("companies")), (Person, N_("persons")), (Phone, N_("phones")),
+                                 (Deal, N_("deals")), (Activity, N_("activities"))):
+                click.echo(f"{_(label):>12}: {model.select().count()}")

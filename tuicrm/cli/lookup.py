@@ -11,49 +11,89 @@ import sys
 import click
 
 from tuicrm.cli.common import EXIT_NOTHING, EXIT_OK, cli_errors, command
+from tuicrm.i18n import N_, _
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+PHONE_KINDS = {"mobile": N_("mobile"), "work": N_("work"), "home": N_("home"), "fax": N_("fax"), "other": N_("other")}
+ACTIVITY_KINDS = {
+    "call_out": N_("Outgoing call"), "call_in": N_("Incoming call"), "email": N_("Email"), "fax": N_("Fax"),
+    "letter": N_("Letter"), "meeting": N_("Meeting"), "task": N_("Task"),
+}
+OUTCOMES = {
+    "reached": N_("Reached"), "no_answer": N_("No answer"), "busy": N_("Busy"), "call_back": N_("Call back"),
+    "refused": N_("Refused"), "other": N_("Other"),
+}
+
+
+def _zone(name: str | None):
+    """The zone times are shown in: the setting, else the user's zone in the base, else the machine's."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError, OSError):
+            pass
+    return dt.datetime.now().astimezone().tzinfo
+
+
+def _when(value, tz) -> str:
+    """A stored naive-UTC time as local wall-clock time."""
+    import datetime as dt
+
+    if not value:
+        return ""
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _money(minor: int, currency: str) -> str:
-    whole = f"{minor / 100:,.0f}".replace(",", " ")
+    whole = f"{minor / 100:,.0f}".replace(",", "\u00a0")
     return f"{whole} {'₽' if currency == 'RUB' else currency}"
 
 
-def render_card(card, style: str, region: str) -> str:
+def _label(table: dict, code: str | None) -> str:
+    return _(table[code]) if code in table else (code or "")
+
+
+def render_card(card, style: str, region: str, tz=None) -> str:
+    """The short card a person at a phone reads: who, where, numbers, owner, last/next, open deals."""
     from tuicrm.services.phones import format_phone
 
+    tz = tz or _zone(None)
     lines = []
-    title = card.name + ("  [archived]" if card.archived else "")
-    lines.append(title)
+    lines.append(card.name + ("  [{}]".format(_("archived")) if card.archived else ""))
     if card.kind == "person":
         where = ", ".join(p for p in (card.position, card.company) if p)
         if where:
             lines.append(f"  {where}")
     else:
-        lines.append("  company" + (f" · {card.position}" if card.position else ""))
+        lines.append("  " + _("company"))
     for p in card.phones:
         text = format_phone(p.e164, p.raw, style, region)
         if p.extension:
-            text += f" ext. {p.extension}"
-        flag = "" if p.is_valid else f"  (!) {p.invalid_reason}"
+            text += " " + _("ext. {number}").format(number=p.extension)
+        flag = "  (!) " + _(p.invalid_reason) if not p.is_valid and p.invalid_reason else ""
         note = f"  — {p.note}" if p.note else ""
-        lines.append(f"  ☎ {text:<24} {p.kind}{note}{flag}")
+        lines.append(f"  ☎ {text:<24} {_label(PHONE_KINDS, p.kind)}{note}{flag}")
     for e in card.emails:
         lines.append(f"  ✉ {e.address}")
     if card.owner:
-        lines.append(f"  owner: {card.owner}")
+        lines.append("  " + _("owner: {name}").format(name=card.owner))
     if card.last_activity:
         a = card.last_activity
-        outcome = f" [{a.outcome}]" if a.outcome else ""
-        lines.append(f"  last: {_when(a.done_at)} {a.kind}{outcome} {a.subject}".rstrip())
+        outcome = f" [{_label(OUTCOMES, a.outcome)}]" if a.outcome else ""
+        text = f"{_when(a.done_at, tz)} {_label(ACTIVITY_KINDS, a.kind)}{outcome} {a.subject or ''}".rstrip()
+        lines.append("  " + _("last: {activity}").format(activity=text))
+        if a.result:
+            lines.append(f"        {a.result}")
     if card.next_activity:
         a = card.next_activity
-        lines.append(f"  next: {_when(a.due_at)} {a.kind} {a.subject}".rstrip())
+        text = f"{_when(a.due_at, tz)} {_label(ACTIVITY_KINDS, a.kind)} {a.subject or ''}".rstrip()
+        lines.append("  " + _("next: {activity}").format(activity=text))
     for d in card.open_deals:
-        lines.append(f"  deal: {d.title} — {d.stage}, {_money(d.amount_minor, d.currency)}")
+        lines.append("  " + _("deal: {title} — {stage}, {amount}").format(
+            title=d.title, stage=d.stage, amount=_money(d.amount_minor, d.currency)))
     return "\n".join(lines)
 
 
@@ -110,13 +150,22 @@ def register(main: click.Group) -> None:
             region = session.settings.phone_region
             hits = search.search(session.actor, text, limit=limit, include_archived=archived, region=region)
             found = [cards.card(session.actor, h.kind, h.id) for h in hits]
+            tz = None if as_json else _zone(session.settings.timezone or _user_zone(session.actor.user_id))
         if as_json:
             click.echo(json.dumps([card_json(c) for c in found], ensure_ascii=False, indent=2))
         else:
             if not found:
-                click.echo(f"nothing found for {text!r}", err=True)
+                click.echo(_("nothing found for {query}").format(query=repr(text)), err=True)
             for i, c in enumerate(found):
                 if i:
                     click.echo("")
-                click.echo(render_card(c, session.settings.phone_format, region))
+                click.echo(render_card(c, session.settings.phone_format, region, tz))
         sys.exit(EXIT_OK if found else EXIT_NOTHING)
+
+
+def _user_zone(user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    from tuicrm.model import User
+
+    return User.select(User.timezone).where(User.id == user_id).scalar()

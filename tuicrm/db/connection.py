@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import peewee
 
 from tuicrm import paths
+from tuicrm.i18n import _
 from tuicrm.model import database
 
 SQLITE_PRAGMAS = {
@@ -73,14 +74,14 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DatabaseUnavailable(f"cannot create {path.parent}: {exc.strerror}") from exc
+                raise DatabaseUnavailable(_("cannot create {path}: {reason}").format(path=path.parent, reason=exc.strerror)) from exc
         kwargs = {"pragmas": SQLITE_PRAGMAS, "timeout": 5}
     elif scheme.startswith(("postgres", "postgresql")):
         kwargs = {"connect_timeout": 5, "application_name": "tuicrm"}
     else:
         raise DatabaseUnavailable(
-            f"unsupported database URL {describe(url)!r}: use sqlite:///path/to/file.db "
-            "or postgresql://user:password@host:port/dbname"
+            _("unsupported database URL {url}: use sqlite:///path/to/file.db "
+              "or postgresql://user:password@host:port/dbname").format(url=repr(describe(url)))
         )
     try:
         if scheme == "sqlite" and "?" not in url:
@@ -92,21 +93,21 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
 
             db = connect(url, **kwargs)
     except (ValueError, RuntimeError, ImportError) as exc:
-        raise DatabaseUnavailable(f"bad database URL {describe(url)!r}: {exc}") from exc
+        raise DatabaseUnavailable(_("bad database URL {url}: {reason}").format(url=repr(describe(url)), reason=exc)) from exc
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot open {describe(url)}: {msg}") from exc
+        raise DatabaseUnavailable(_("cannot open {url}: {reason}").format(url=describe(url), reason=msg)) from exc
     except peewee.DatabaseError as exc:
-        raise DatabaseUnavailable(f"cannot open {describe(url)}: {exc}") from exc
+        raise DatabaseUnavailable(_("cannot open {url}: {reason}").format(url=describe(url), reason=exc)) from exc
     if isinstance(db, peewee.SqliteDatabase):
         try:
             db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
         except peewee.DatabaseError as exc:
             db.close()
-            raise DatabaseUnavailable(f"{path} is not a tuicrm base: {exc}") from exc
+            raise DatabaseUnavailable(_("{path} is not a tuicrm base: {reason}").format(path=path, reason=exc)) from exc
     db.tuicrm_url = url
     return db
 

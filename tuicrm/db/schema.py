@@ -24,6 +24,7 @@ from playhouse.migrate import SchemaMigrator
 
 from tuicrm.db import migrations
 from tuicrm.db.connection import DatabaseUnavailable, describe, is_sqlite, sqlite_path
+from tuicrm.i18n import _
 from tuicrm.model import ALL_MODELS, database, utcnow
 
 
@@ -63,8 +64,8 @@ def current_version() -> int:
         if foreign:
             shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
             raise DatabaseUnavailable(
-                f"this base has tables ({shown}) but no tuicrm schema version: it is not a tuicrm base; "
-                "refusing to touch it (use an empty database or a new file)"
+                _("this base has tables ({tables}) but no tuicrm schema version: it is not a tuicrm base; "
+                  "refusing to touch it (use an empty database or a new file)").format(tables=shown)
             )
         return 0
     row = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar()
@@ -74,8 +75,8 @@ def current_version() -> int:
 def check_not_newer(version: int, latest: int = migrations.LATEST) -> None:
     if version > latest:
         raise SchemaTooNew(
-            f"this base has schema version {version}, newer than this tuicrm understands ({latest}); "
-            "upgrade tuicrm (pip install -U tuicrm). The base was left untouched."
+            _("this base has schema version {version}, newer than this tuicrm understands ({latest}); "
+              "upgrade tuicrm (pip install -U tuicrm). The base was left untouched.").format(version=version, latest=latest)
         )
 
 
@@ -122,10 +123,10 @@ def ensure_schema(
                     SchemaVersion.create(version=number)
             except Exception as exc:  # noqa: BLE001 - reported as one line, the base keeps its last good version
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                kept = f"; a copy of the base before the upgrade: {backup}" if backup else ""
+                kept = _("; a copy of the base before the upgrade: {path}").format(path=backup) if backup else ""
                 raise DatabaseUnavailable(
-                    f"upgrading the schema to version {number} failed ({first}); "
-                    f"the base was left at version {current_version()}{kept}"
+                    _("upgrading the schema to version {number} failed ({reason}); the base was left at version {version}")
+                    .format(number=number, reason=first, version=current_version()) + kept
                 ) from exc
     finally:
         if sqlite:
@@ -177,8 +178,9 @@ def backup(url: str, output: Path | None = None) -> Path:
     pg_dump = find_pg_dump()
     if pg_dump is None:
         raise DatabaseUnavailable(
-            "pg_dump was not found (PATH, /usr/lib/postgresql/*/bin): install the PostgreSQL client tools "
-            f"(apt-get install postgresql-client) and run: pg_dump -Fc -f tuicrm.dump '{describe(url)}'"
+            _("pg_dump was not found (PATH, /usr/lib/postgresql/*/bin): install the PostgreSQL client tools "
+              "(apt-get install postgresql-client) and run: {command}").format(
+                command=f"pg_dump -Fc -f tuicrm.dump '{describe(url)}'")
         )
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     output = output or Path(f"tuicrm-{stamp}.dump")
@@ -188,9 +190,10 @@ def backup(url: str, output: Path | None = None) -> Path:
     try:
         proc = subprocess.run([pg_dump, "-Fc", "-f", str(output), _libpq_url(url)], capture_output=True, text=True)
     except OSError as exc:
-        raise DatabaseUnavailable(f"cannot run {pg_dump}: {exc.strerror or exc}") from exc
+        raise DatabaseUnavailable(_("cannot run {program}: {reason}").format(program=pg_dump, reason=exc.strerror or exc)) from exc
     if proc.returncode != 0:
-        raise DatabaseUnavailable(f"pg_dump failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+        raise DatabaseUnavailable(_("pg_dump failed: {reason}").format(
+            reason=proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode))
     return output
 
 
