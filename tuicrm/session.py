@@ -43,7 +43,7 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
     url = resolve_url(url or settings.db or None)
     path = sqlite_path(url)
     if must_exist and path is not None and not path.exists():
-        raise DatabaseUnavailable(i18n._("no base at {path}: run `tuicrm` once to create it, or pass --db / TUICRM_DB").format(path=path))
+        raise DatabaseUnavailable(i18n._("no base at {path}: run `tuicrm` once to create it, or pass --db / TUICRM_DB").format(path=path.absolute()))
     db = open_database(url)
     try:
         result = ensure_schema(backup_dir=backup_dir)

@@ -187,6 +187,16 @@ def test_a_file_that_is_not_a_base(tmp_path):
     assert junk.read_bytes() == before
 
 
+def test_a_directory_instead_of_a_base(tmp_path):
+    assert_one_clear_error(run("lookup", "--db", str(tmp_path), "4567"), "is a directory")
+
+
+def test_a_relative_missing_base_is_shown_with_its_full_path(tmp_path):
+    proc = subprocess.run([str(TUICRM), "lookup", "--db", "sqlite:///sub/crm.db", "4567"], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "LANG": "C.UTF-8"}, timeout=60)
+    assert_one_clear_error(proc, f"no base at {tmp_path / 'sub' / 'crm.db'}")
+
+
 def test_a_missing_base_is_not_created_by_lookup(tmp_path):
     target = tmp_path / "nowhere" / "crm.db"
     proc = run("lookup", "--db", f"sqlite:///{target}", "4567")

@@ -70,6 +70,8 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
     scheme = urlparse(url).scheme
     if scheme.startswith("sqlite"):
         path = sqlite_path(url)
+        if path is not None and path.is_dir():
+            raise DatabaseUnavailable(_("{path} is a directory: give the path of a database file inside it").format(path=path))
         if path is not None and create_dir:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
