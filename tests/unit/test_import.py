@@ -234,3 +234,14 @@ def test_random_bad_files_never_raise_or_leave_a_partial_batch(session, actor, t
     assert batch.status == "done" and batch.rows_total == rep.rows_total
     undo.undo_batch(actor, rep.batch_id)
     assert counts() == before[0]
+
+
+def test_second_core_phone_parsing_gives_the_same_base(session, actor, tmp_path, engine):
+    if engine != "sqlite":
+        pytest.skip("the worker process is engine-independent; once is enough")
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 7}", f"8 916 {i:03d}-45-67", 9031000000.0 + i if i % 2 else None] for i in range(60)]
+    path = write_xlsx(tmp_path / "p.xlsx", ["ФИО", "Компания", "Телефон", "Мобильный телефон"], rows)
+    rep = importer.run_import(actor, path, workers=1, chunk_size=16)
+    assert (rep.created, rep.rejected, rep.persons_created, rep.companies_created) == (60, 0, 60, 7)
+    assert Phone.select().count() == 90 and Phone.select().where(Phone.e164 == "+79031000001").exists()
+    assert importer.run_import(actor, path, workers=1, chunk_size=16).created == 0

@@ -20,7 +20,9 @@ Design
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -225,7 +227,7 @@ class _Ctx:
         self.policy = policy
         self.region = region
         self.report = report
-        self.phone_cache: dict[tuple[object, str | None], list] = {}
+        self.phone_cache: dict[object, list] = {}
         self.owner_cache: dict[str, int | None] = {}
         self.tag_cache: dict[str, int] = {}
         self.stage_cache: dict[str, int] | None = None
@@ -233,14 +235,13 @@ class _Ctx:
         self.now = utcnow()
 
     def phones(self, value: object, kind: str | None) -> list:
-        key = (value, kind)
-        hit = self.phone_cache.get(key)
+        hit = self.phone_cache.get(value)
         if hit is None:
-            hit = [(p, kind) for p in phone_svc.parse_cell(value, self.region)]
+            hit = phone_svc.parse_cell(value, self.region)
             if len(self.phone_cache) > 200_000:
                 self.phone_cache.clear()
-            self.phone_cache[key] = hit
-        return hit
+            self.phone_cache[value] = hit
+        return [(p, kind) for p in hit]
 
     def owner(self, name: str) -> int | None:
         key = search_key(name)
@@ -438,6 +439,13 @@ class _Chunk:
                 self.base_p_name.setdefault(key, []).append((pid, cid))
         self.loaded_c: dict[int, Card] = {}
         self.loaded_p: dict[int, Card] = {}
+        # every card a row of this chunk may merge into, loaded in a few queries for the whole chunk
+        cids = {i for ids in self.base_c_inn.values() for i in ids} | {i for ids in self.base_c_name.values() for i in ids}
+        pids = {i for ids in self.base_p_phone.values() for i in ids} | {i for ids in self.base_p_email.values() for i in ids}
+        pids |= {pid for lst in self.base_p_name.values() for pid, _c in lst}
+        for kind, ids in (("company", sorted(cids)), ("person", sorted(pids))):
+            for i in range(0, len(ids), 5000):
+                self._existing(kind, ids[i:i + 5000])
 
     def _existing(self, kind: str, ids: list[int]) -> None:
         """Load base cards (fields, phones, emails, tags, notes) for merging."""
@@ -904,15 +912,47 @@ def _reject(rep: ImportReport, r: RowData, reason: str, counted: bool = True) ->
         rep.rejected_rows.append((r.number, r.cells, reason))
 
 
-def _insert(model, rows: list[dict], size: int = 500) -> None:
-    for i in range(0, len(rows), size):
-        model.insert_many(rows[i:i + size]).execute()
+def _insert(model, rows: list[dict]) -> None:
+    _bulk(model, rows, returning=False)
 
 
-def _insert_returning(model, rows: list[dict], size: int = 500) -> list[int]:
+def _insert_returning(model, rows: list[dict]) -> list[int]:
+    return _bulk(model, rows, returning=True)
+
+
+def _bulk(model, rows: list[dict], returning: bool) -> list[int]:
+    """Multi-row INSERT with plain SQL, without building a query tree per row (peewee's insert_many
+    spends most of its time there). Values are plain ints/strings/dates/bools, which both drivers
+    adapt exactly as peewee would pass them."""
+    if not rows:
+        return []
+    db = model._meta.database.obj if hasattr(model._meta.database, "obj") else model._meta.database
+    meta = model._meta
+    cols = list(rows[0].keys())
+    defaults = {f.name: f.default for f in meta.sorted_fields
+                if f.default is not None and f.name not in cols and not f.primary_key}
+    if defaults:
+        fixed = {k: (v() if callable(v) else v) for k, v in defaults.items()}
+        rows = [{**r, **fixed} for r in rows]
+        cols += list(fixed)
+    fields = [meta.fields[c] for c in cols]
+    param = db.param
+    one = "(" + ",".join([param] * len(cols)) + ")"
+    head = 'INSERT INTO "{}" ({}) VALUES '.format(meta.table_name, ",".join('"{}"'.format(f.column_name) for f in fields))
+    tail = ' RETURNING "id"' if returning else ""
+    per = max(1, min(500, 30000 // len(cols)))
     out: list[int] = []
-    for i in range(0, len(rows), size):
-        out.extend(r[0] for r in model.insert_many(rows[i:i + size]).returning(model.id).tuples().execute())
+    for i in range(0, len(rows), per):
+        part = rows[i:i + per]
+        params = []
+        for r in part:
+            params.extend([r[k] for k in cols])
+        cur = db.execute_sql(head + ",".join([one] * len(part)) + tail, params)
+        if returning:
+            got = [row[0] for row in cur.fetchall()]
+            if len(got) != len(part):
+                raise RuntimeError("insert returned a wrong number of ids")
+            out.extend(got)
     return out
 
 
@@ -934,6 +974,7 @@ def run_import(
     progress: Callable[[int, int | None], None] | None = None,
     cancel: threading.Event | None = None,
     engine: str | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
     """Import a file as one batch (or, with dry_run, compute the same report and write nothing)."""
     if policy not in POLICIES:
@@ -968,28 +1009,52 @@ def run_import(
                 ctx = _Ctx(actor, batch.id, policy, region, report)
                 ctx.items = []
                 done = 0
-                buf: list[RowData] = []
                 total = table.total_rows
-                for number, cells in table.rows():
-                    done += 1
-                    report.rows_total += 1
-                    parsed = _parse_row(ctx, number, cells, mapping)
-                    if isinstance(parsed, str):
-                        report.rejected += 1
-                        report.add(number, "rejected", parsed)
-                        if len(report.rejected_rows) < MAX_REJECTED_ROWS:
-                            report.rejected_rows.append((number, cells, parsed))
-                        continue
-                    buf.append(parsed)
-                    if len(buf) >= chunk_size:
-                        _Chunk(ctx, buf).run()
-                        buf = []
+                phone_cols = [i for i, c in enumerate(mapping) if c in mapping_mod.PHONE_FIELDS or c == "company_phone"]
+                if workers is None:
+                    workers = 1 if (total or 0) >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 and phone_cols else 0
+                pool = _phone_pool() if workers else None
+                try:
+                    pending = None
+                    for raw in itertools.chain(_raw_chunks(table, chunk_size), [None]):
+                        job = None
+                        if raw is not None and pool is not None:
+                            values = list({c for _n, cells in raw for i in phone_cols if i < len(cells)
+                                           for c in (cells[i],) if c is not None and c not in ctx.phone_cache})
+                            job = (values, pool.submit(_parse_values, values, region)) if values else None
+                        current, pending = pending, (raw, job)
+                        if current is None:
+                            continue
+                        raw_rows, parsed_job = current
+                        if parsed_job is not None:
+                            try:
+                                results = parsed_job[1].result()
+                            except Exception:  # noqa: BLE001 - a dead worker: parse here instead
+                                results = [phone_svc.parse_cell(v, region) for v in parsed_job[0]]
+                            if len(ctx.phone_cache) > 200_000:
+                                ctx.phone_cache.clear()
+                            ctx.phone_cache.update(zip(parsed_job[0], results))
+                        buf: list[RowData] = []
+                        for number, cells in raw_rows:
+                            done += 1
+                            report.rows_total += 1
+                            parsed = _parse_row(ctx, number, cells, mapping)
+                            if isinstance(parsed, str):
+                                report.rejected += 1
+                                report.add(number, "rejected", parsed)
+                                if len(report.rejected_rows) < MAX_REJECTED_ROWS:
+                                    report.rejected_rows.append((number, cells, parsed))
+                                continue
+                            buf.append(parsed)
+                        if buf:
+                            _Chunk(ctx, buf).run()
                         if cancel is not None and cancel.is_set():
                             raise ImportCancelled(_("the import was cancelled; nothing was written"))
                         if progress:
                             progress(done, total)
-                if buf:
-                    _Chunk(ctx, buf).run()
+                finally:
+                    if pool is not None:
+                        pool.shutdown(wait=False, cancel_futures=True)
                 if progress:
                     progress(done, done)
                 if report.rows_total == 0:
@@ -1008,6 +1073,33 @@ def run_import(
         table.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+PARALLEL_MIN_ROWS = 20_000  # below this a worker process costs more than it saves
+
+
+def _raw_chunks(table: Table, size: int):
+    buf = []
+    for item in table.rows():
+        buf.append(item)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def _parse_values(values: list, region: str) -> list:
+    """In the worker process: phones of many cells (the second core parses while the first writes)."""
+    return [phone_svc.parse_cell(v, region) for v in values]
+
+
+def _phone_pool():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
 
 
 def list_batches(limit: int = 50) -> list[ImportBatch]:

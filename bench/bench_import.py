@@ -1,0 +1,207 @@
+#!/usr/bin/env python
+"""Import benchmark (issue 6). Every figure is measured in the same run, each step in its own
+process (peak RSS per step):
+
+    python bench/bench_import.py [--rows 100000] [--large bench/data/large.db] [--pg postgresql://…]
+                                 [--million]
+
+1. a 100,000-row .xlsx (persons + companies + two phone columns in six formats, email, tags, a date),
+   written with xlsxwriter constant_memory;
+2. baseline: bare openpyxl read-only iteration of the file; python-calamine iteration beside it;
+3. `tuicrm import` end to end (read, map, parse phones, dedup, insert, search index, audit, undo
+   items) into an empty SQLite base → ratio to (2);
+4. the same rows as CSV: our import vs `sqlite-utils insert --csv` (a plain load: no normalization,
+   no dedup) — needs sqlite-utils in the venv (pip install sqlite-utils; bench only);
+5. into a copy of the large base (bench/generate.py: 400k phones to dedup against) → ratio to (3);
+6. PostgreSQL (empty base) when --pg is given;
+7. --million: a 1,000,000-row file read through the importer (dry run) to show memory stays flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+PHONE_STYLES = [
+    lambda n: f"+7 (9{n[0:2]}) {n[2:5]}-{n[5:7]}-{n[7:9]}",
+    lambda n: f"8 9{n[0:2]} {n[2:5]} {n[5:7]} {n[7:9]}",
+    lambda n: f"8(495){n[2:9]} доб. {n[0:2]}",
+    lambda n: f"79{n[0:9]}",
+    lambda n: f"+7-9{n[0:2]}-{n[2:5]}-{n[5:7]}-{n[7:9]}",
+    lambda n: float(f"9{n[0:9]}"),  # a number cell, as Excel stores typed digits
+]
+LAST = ["Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков"]
+FIRST = ["Иван", "Пётр", "Алексей", "Сергей", "Андрей", "Дмитрий", "Михаил", "Николай", "Ольга", "Анна"]
+MIDDLE = ["Иванович", "Петрович", "Сергеевич", "Андреевич", "Алексеевич", ""]
+
+
+def make_rows(n: int, seed: int = 7):
+    rnd = random.Random(seed)
+    companies = max(1, n // 5)
+    for i in range(n):
+        num = f"{(i * 7919 + 1234567) % 10**9:09d}"
+        phone1 = PHONE_STYLES[i % 6](num)
+        phone2 = PHONE_STYLES[(i + 3) % 6](f"{(i * 104729 + 7654321) % 10**9:09d}") if i % 3 else None
+        c = rnd.randrange(companies)
+        yield [f"{LAST[i % 10]} {FIRST[(i // 10) % 10]} {MIDDLE[(i // 100) % 6]} {i}".replace("  ", " "),
+               f"ООО «Компания {c}»", phone1, phone2, f"user{i}@example.ru", rnd.choice(["опт", "vip", "розница", "опт, vip"]),
+               f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}"]
+
+
+HEADERS = ["ФИО", "Компания", "Телефон", "Мобильный телефон", "E-mail", "Теги", "Дата рождения"]
+
+
+def write_xlsx(path: Path, n: int) -> None:
+    import datetime as dt
+
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("Клиенты")
+    fmt = wb.add_format({"num_format": "dd.mm.yyyy"})
+    for c, h in enumerate(HEADERS):
+        ws.write_string(0, c, h)
+    for r, row in enumerate(make_rows(n), start=1):
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            if c == 6:
+                ws.write_datetime(r, c, dt.datetime.strptime(v, "%Y-%m-%d"), fmt)
+            elif isinstance(v, float):
+                ws.write_number(r, c, v)
+            else:
+                ws.write_string(r, c, v)
+    wb.close()
+
+
+def write_csv(path: Path, n: int) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(HEADERS)
+        for row in make_rows(n):
+            w.writerow(["" if v is None else (f"{v:.0f}" if isinstance(v, float) else v) for v in row])
+
+
+# --- steps, each run in a child process --------------------------------------------------------
+
+
+def step_openpyxl(path: str) -> dict:
+    import openpyxl
+
+    t = time.perf_counter()
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    n = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    return {"rows": n, "s": time.perf_counter() - t}
+
+
+def step_calamine(path: str) -> dict:
+    from python_calamine import CalamineWorkbook
+
+    t = time.perf_counter()
+    wb = CalamineWorkbook.from_path(path)
+    n = sum(1 for _ in wb.get_sheet_by_index(0).iter_rows())
+    return {"rows": n, "s": time.perf_counter() - t}
+
+
+def step_import(path: str, url: str, dry: str = "0", engine: str = "") -> dict:
+    sys.path.insert(0, str(ROOT))
+    from tuicrm.config import Settings
+    from tuicrm.session import open_session
+    from tuicrm.transfer import importer
+
+    s = open_session(url, Settings(language="en"), user="bench")
+    t = time.perf_counter()
+    rep = importer.run_import(s.actor, path, dry_run=dry == "1", engine=engine or None)
+    return {"s": time.perf_counter() - t, "rows": rep.rows_total, "created": rep.created, "merged": rep.merged,
+            "rejected": rep.rejected, "persons": rep.persons_created, "companies": rep.companies_created}
+
+
+def step_sqlite_utils(path: str, db: str) -> dict:
+    exe = Path(PY).with_name("sqlite-utils")
+    t = time.perf_counter()
+    subprocess.run([str(exe), "insert", db, "clients", path, "--csv", "--delimiter", ";"], check=True, capture_output=True)
+    return {"s": time.perf_counter() - t}
+
+
+STEPS = {"openpyxl": step_openpyxl, "calamine": step_calamine, "import": step_import, "sqlite_utils": step_sqlite_utils}
+
+
+def child(name: str, *args: str) -> dict:
+    out = subprocess.run([PY, __file__, "--step", name, *args], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"step {name} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--large", default=str(ROOT / "bench/data/large.db"))
+    ap.add_argument("--pg", default=None, help="an EMPTY PostgreSQL database URL (its tables are created)")
+    ap.add_argument("--million", action="store_true")
+    ap.add_argument("--step", default=None)
+    ap.add_argument("rest", nargs="*")
+    a = ap.parse_args()
+    if a.step:
+        res = STEPS[a.step](*a.rest)
+        res["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(res))
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    try:
+        xlsx, csvf = work / "clients.xlsx", work / "clients.csv"
+        t = time.perf_counter()
+        write_xlsx(xlsx, a.rows)
+        write_csv(csvf, a.rows)
+        print(f"files: {a.rows} rows, xlsx {xlsx.stat().st_size / 1e6:.1f} MB, csv {csvf.stat().st_size / 1e6:.1f} MB, written in {time.perf_counter() - t:.1f} s")
+        res = {}
+        res["openpyxl"] = child("openpyxl", str(xlsx))
+        res["calamine"] = child("calamine", str(xlsx))
+        res["import_xlsx"] = child("import", str(xlsx), f"sqlite:///{work / 'empty.db'}")
+        res["import_csv"] = child("import", str(csvf), f"sqlite:///{work / 'empty_csv.db'}")
+        if shutil.which("sqlite-utils") or Path(PY).with_name("sqlite-utils").exists():
+            res["sqlite_utils"] = child("sqlite_utils", str(csvf), str(work / "plain.db"))
+        if Path(a.large).exists():
+            copy = work / "large.db"
+            shutil.copy(a.large, copy)
+            res["import_large"] = child("import", str(xlsx), f"sqlite:///{copy}")
+            copy.unlink()
+        if a.pg:
+            res["import_pg"] = child("import", str(xlsx), a.pg)
+        for k, v in res.items():
+            print(f"{k:<14} {v['s']:7.2f} s  {a.rows / v['s']:9.0f} rows/s  peak RSS {v['rss_mb']:6.0f} MB  "
+                  + " ".join(f"{x}={v[x]}" for x in ("created", "merged", "rejected", "persons", "companies") if x in v))
+        base = res["openpyxl"]["s"]
+        print(f"import .xlsx / bare openpyxl read-only iteration: {res['import_xlsx']['s'] / base:.2f}x  (goal <= 1.5x)")
+        if "sqlite_utils" in res:
+            print(f"import .csv / sqlite-utils insert: {res['import_csv']['s'] / res['sqlite_utils']['s']:.2f}x")
+        if "import_large" in res:
+            print(f"into the large base / into an empty one: {res['import_large']['s'] / res['import_xlsx']['s']:.2f}x  (goal <= 1.5x)")
+        if "import_pg" in res:
+            print(f"PostgreSQL / SQLite: {res['import_pg']['s'] / res['import_xlsx']['s']:.2f}x")
+        if a.million:
+            big = work / "million.xlsx"
+            write_xlsx(big, 1_000_000)
+            r = child("import", str(big), f"sqlite:///{work / 'm.db'}", "1")
+            print(f"1,000,000 rows, dry run: {r['s']:.1f} s, peak RSS {r['rss_mb']:.0f} MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
