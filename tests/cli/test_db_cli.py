@@ -144,3 +144,27 @@ def test_postgresql_upgrade_info_and_backup(pg_server_url, tmp_path, worker_id):
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             conn.close()
+
+
+def test_backup_refuses_unsafe_targets_with_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    build_base(url)
+    base_bytes = sqlite_file(url).read_bytes()
+    assert_one_clear_error(run("db", "backup", "--db", url, "-o", str(tmp_path / "crm.db")), "cannot be the base itself")
+    notes = tmp_path / "notes.db"
+    notes.write_text("my notes")
+    assert_one_clear_error(run("db", "backup", "--db", url, "-o", str(notes)), "is not a SQLite base")
+    assert notes.read_text() == "my notes"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_one_clear_error(run("db", "backup", "--db", url, "-o", str(blocker / "copy.db")), "cannot write the copy")
+    assert sqlite_file(url).read_bytes() == base_bytes
+    # a nightly copy to the same name replaces the previous copy
+    target = tmp_path / "nightly.db"
+    assert run("db", "backup", "--db", url, "-o", str(target)).returncode == 0
+    assert run("db", "backup", "--db", url, "-o", str(target)).returncode == 0
+    conn = sqlite3.connect(target)
+    try:
+        assert conn.execute("SELECT count(*) FROM person").fetchone() == (2,)
+    finally:
+        conn.close()

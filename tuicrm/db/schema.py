@@ -135,10 +135,10 @@ def ensure_schema(
 
 
 def backup_sqlite(db: peewee.SqliteDatabase, target_dir: Path | None = None, suffix: str = "") -> Path:
-    """Copy a live SQLite base with the online backup API (safe while others write)."""
+    """Copy a live SQLite base with the online backup API (safe while others write) into a new,
+    timestamped file in ``target_dir`` (default: beside the base)."""
     src_path = Path(db.database)
     target_dir = target_dir or src_path.parent
-    target_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = f"{src_path.stem}-{stamp}{('-' + suffix) if suffix else ''}.backup.db"
     target = target_dir / name
@@ -146,34 +146,48 @@ def backup_sqlite(db: peewee.SqliteDatabase, target_dir: Path | None = None, suf
     while target.exists():
         n += 1
         target = target_dir / f"{src_path.stem}-{stamp}-{n}{('-' + suffix) if suffix else ''}.backup.db"
-    src = sqlite3.connect(str(src_path))
+    return _copy_sqlite(src_path, target)
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _copy_sqlite(src_path: Path, target: Path) -> Path:
+    """The online backup of ``src_path`` into ``target``. Never onto the base itself, never over a
+    file that is not a SQLite base; any failure is one clear line (DatabaseUnavailable)."""
     try:
-        dst = sqlite3.connect(str(target))
+        if target.exists():
+            if target.resolve() == src_path.resolve():
+                raise DatabaseUnavailable(_("the copy cannot be the base itself: choose another file"))
+            with target.open("rb") as fh:
+                if target.stat().st_size and fh.read(16) != _SQLITE_HEADER:
+                    raise DatabaseUnavailable(
+                        _("{path} exists and is not a SQLite base: it will not be overwritten").format(path=target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = sqlite3.connect(str(src_path))
         try:
-            src.backup(dst)
+            dst = sqlite3.connect(str(target))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
+            src.close()
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DatabaseUnavailable(_("cannot write the copy {path}: {reason}").format(path=target, reason=reason)) from exc
     return target
 
 
 def backup(url: str, output: Path | None = None) -> Path:
-    """`tuicrm db backup`: SQLite through the online backup API, PostgreSQL through pg_dump."""
+    """`tuicrm db backup`: SQLite through the online backup API, PostgreSQL through pg_dump.
+
+    ``output``: a file (has a suffix; an earlier copy there is replaced) or a directory (a new
+    timestamped file in it); default: beside the base (SQLite) or the current folder (pg_dump)."""
     path = sqlite_path(url)
     if path is not None:
-        if output is not None and output.suffix:
-            src = sqlite3.connect(str(path))
-            try:
-                output.parent.mkdir(parents=True, exist_ok=True)
-                dst = sqlite3.connect(str(output))
-                try:
-                    src.backup(dst)
-                finally:
-                    dst.close()
-            finally:
-                src.close()
-            return output
+        if output is not None and output.suffix and not output.is_dir():
+            return _copy_sqlite(path, output)
         return backup_sqlite(database.obj, output)
     pg_dump = find_pg_dump()
     if pg_dump is None:
