@@ -234,3 +234,31 @@ async def test_copy_card_summary(app, person):
         copy_text(app, text)
         await pilot.pause()
         assert app.clipboard == text
+
+
+async def test_handover_all_from_the_palette(app, person):
+    from tuicrm.ui.modals.handover import HandoverAllModal
+
+    actor = app.session.actor  # 'tester' is the base's admin
+    anna = users.create_user("anna", "Анна")
+    boris = users.create_user("boris", "Борис")
+    mine = contacts.create_person(users.actor_for(anna), full_name="Клиент Анны")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", *"hand over all")
+        await until(pilot, lambda: "Hand over all" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HandoverAllModal)
+        assert app.focused.id == "from_user"
+        await pilot.press("enter", "down", "down", "enter")  # (blank) → tester → Анна
+        app.screen.query_one("#to_user").focus()
+        await pilot.press("enter", "down", "down", "down", "enter")  # (blank) → tester → Анна → Борис
+        await settle(pilot)
+        assert (app.screen.query_one("#from_user").value, app.screen.query_one("#to_user").value) == (anna.id, boris.id)
+        assert "1 persons" in msg(app, "preview")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, HandoverAllModal)
+        assert Person.get_by_id(mine).owner_id == boris.id
+        assert Person.get_by_id(person).owner_id == actor.user_id

@@ -24,6 +24,8 @@ DYNAMIC = [
     "wrong number of digits", "digits do not form one number", "unknown country code", "not a phone number",
     "too short", "too long", "mobile", "work", "home", "fax", "other", "personal", "Call", "Task", "Meeting",
     "person", "company",
+    # the palette command added in ui/app.py for HandoverAllModal
+    "Hand over all clients of a manager…", "Clients, open activities and open deals go to another manager",
 ]
 
 

@@ -39,6 +39,9 @@ class PaneCommands(Provider):
             out.append((_("Go to {pane}").format(pane=_(pane.capitalize())), f"{i} / F{i}", partial(app.switch_pane, pane)))
         out.append((_("Search"), "/", app.action_search))
         out.append((_("Keys (help)"), "?", app.action_help))
+        if app.session.actor.sees_all:
+            out.append((_("Hand over all clients of a manager…"),
+                        _("Clients, open activities and open deals go to another manager"), app.action_handover_all))
         out.append((_("Import a file (.xlsx/.csv)…"), "f6", app.action_import))
         screen = app.screen
         if isinstance(screen, CrmScreen):
@@ -134,6 +137,12 @@ class CrmApp(App):
         focus_search = getattr(screen, "focus_search", None)
         if callable(focus_search):
             focus_search()
+
+    def action_handover_all(self) -> None:
+        """A head's action (palette): every client of one manager to another (tuicrm.ui.modals.handover)."""
+        from tuicrm.ui.modals.handover import HandoverAllModal
+
+        self.push_screen(HandoverAllModal())
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
