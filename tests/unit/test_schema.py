@@ -414,3 +414,27 @@ def test_stale_update_through_the_service_leaves_no_audit_row(session, actor):
     assert AuditLog.select().where((AuditLog.entity == "person") & (AuditLog.entity_id == pid)).count() == audits
     # the search index still points at the old name (the reindex was rolled back too)
     assert SearchToken.select().where(SearchToken.token == "петров").count() == 0
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'p.db'}")
+    ensure_schema()
+    assert db.execute_sql("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone() == (1,)
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    # foreign keys really hold: a phone of a person that does not exist is refused
+    with pytest.raises(peewee.IntegrityError):
+        with write_tx():
+            Phone.insert(person=12345, raw="1", digits_rev="1").execute()
+
+
+def test_bare_path_and_env_resolve_to_sqlite(tmp_path, monkeypatch):
+    from tuicrm.db.connection import describe, resolve_url
+
+    assert resolve_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
+    monkeypatch.setenv("TUICRM_DB", "postgresql://u:pw@h/db")
+    assert resolve_url(None) == "postgresql://u:pw@h/db"
+    assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"  # an explicit URL wins over the env
+    monkeypatch.delenv("TUICRM_DB")
+    assert resolve_url(None).endswith("/data/tuicrm.db")  # TUICRM_DATA_DIR (set by conftest)
+    assert describe("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db"
