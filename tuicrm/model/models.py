@@ -341,6 +341,8 @@ class StageChange(BaseModel):
         indexes = (
             (("deal", "changed_at"), False),
             (("changed_at",), False),
+            # reports: stage changes in a period by stage, read from the index alone
+            (("changed_at", "to_stage", "deal", "from_stage"), False),
         )
 
 
@@ -384,6 +386,9 @@ class Activity(Editable):
             (("deal", "due_at"), False),
             (("deal", "done_at", "due_at"), False),  # a deal's next open step (funnel cards)
             (("done_at",), False),
+            # reports: activity done in a period, read from the index alone (no table lookups)
+            (("done_at", "assignee", "kind", "outcome", "archived_at"), False),
+            (("due_at", "assignee", "done_at", "archived_at"), False),  # reports: planned in a period
             (("due_at",), False),
             (("created_at",), False),
         )
