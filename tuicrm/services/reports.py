@@ -490,7 +490,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
     b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
     reached = fn.SUM(Case(None, [(Activity.outcome.in_(REACHED), 1)], 0))
     done_q = scoped(
-        Activity.select(Activity.assignee, b_expr, Activity.kind, fn.COUNT(SQL("*")), reached)
+        Activity.select(Activity.kind, b_expr, Activity.assignee, fn.COUNT(SQL("*")), reached)
         .where((Activity.done_at >= start) & (Activity.done_at < end))
     ).group_by(SQL("1"), SQL("2"), SQL("3"))
     # {user: {kind: n}}, {bucket: {group: n}}, per bucket per user per group (chart data sheet)
@@ -498,7 +498,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
     per_bucket: dict[int, dict[str, int]] = {}
     calls_reached: dict[int | None, int] = {}
     kind_to_group = {k: g for g, _label, kinds in KIND_GROUPS for k in kinds}
-    for user_id, b, kind, n, n_reached in done_q.tuples():
+    for kind, b, user_id, n, n_reached in done_q.tuples():
         n, n_reached = int(n), int(n_reached or 0)
         u = per_user.setdefault(user_id, {})
         u[kind] = u.get(kind, 0) + n
@@ -509,12 +509,16 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
         if kind in CALL_KINDS:
             calls_reached[user_id] = calls_reached.get(user_id, 0) + n_reached
 
-    done_flag = fn.SUM(Case(None, [(Activity.done_at.is_null(False), 1)], 0))
+    # grouped by (done?, assignee): the planner then reads the covering (due_at, …) index
+    done_flag = Case(None, [(Activity.done_at.is_null(), 0)], 1)
     planned_q = scoped(
-        Activity.select(Activity.assignee, fn.COUNT(SQL("*")), done_flag)
+        Activity.select(done_flag, Activity.assignee, fn.COUNT(SQL("*")))
         .where((Activity.due_at >= start) & (Activity.due_at < end))
-    ).group_by(SQL("1"))
-    planned = {uid: (int(n), int(d or 0)) for uid, n, d in planned_q.tuples()}
+    ).group_by(SQL("1"), SQL("2"))
+    planned: dict[int | None, tuple[int, int]] = {}
+    for is_done, uid, n in planned_q.tuples():
+        p_n, p_done = planned.get(uid, (0, 0))
+        planned[uid] = (p_n + int(n), p_done + (int(n) if int(is_done) else 0))
 
     overdue_q = scoped(
         Activity.select(Activity.assignee, fn.COUNT(SQL("*")))
@@ -586,9 +590,15 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
     ST1, ST2 = Stage.alias("st1"), Stage.alias("st2")
     D = Deal.alias("d")
 
+    pipeline_stage_ids = [sid for (sid,) in Stage.select(Stage.id).where(Stage.pipeline == pipeline.id).tuples()]
+
     def sc_scope(q, sc):
+        # every change of a deal goes to a stage of the deal's pipeline: no need to read the deal
+        q = q.where(sc.to_stage.in_(pipeline_stage_ids))
+        if restrict is None and not tag_ids:
+            return q
         q = q.join(D, on=(D.id == sc.deal))
-        return _deal_filters(q, restrict, tag_ids, pipeline_id=pipeline.id, deal=D)
+        return _deal_filters(q, restrict, tag_ids, deal=D)
 
     entered_q = sc_scope(
         SC1.select(SC1.to_stage, fn.COUNT(fn.DISTINCT(SC1.deal)))
