@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from functools import lru_cache
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,8 +18,18 @@ from tuicrm.services.base import Conflict, ServiceError
 from tuicrm.services.funnel import Board, BoardFilter, CardInfo
 from tuicrm.ui.screens.base import CrmScreen
 from tuicrm.ui.widgets.board import BoardView
+from tuicrm.ui.widgets.deal_card_widget import money
 
 CLOSED = frozenset({StageKind.WON, StageKind.LOST})
+
+
+@lru_cache(maxsize=256)
+def month_label(key: str, locale: str) -> str:
+    """'2026-12' → 'Dec ’26' / 'дек. 2026 г.' (babel is slow: remembered)."""
+    from babel import dates
+
+    y, m = key.split("-")
+    return dates.format_skeleton("MMMyy", dt.date(int(y), int(m), 1), locale=locale)
 
 
 class FunnelScreen(CrmScreen):
@@ -122,7 +134,7 @@ class FunnelScreen(CrmScreen):
         parts.append(self.filter_label())
         total = sum(c.count for c in b.columns if c.kind == StageKind.OPEN)
         amount = sum(c.amount_minor for c in b.columns if c.kind == StageKind.OPEN)
-        parts.append(_("open: {n} · {amount}").format(n=total, amount=formatting.money(amount, b.currency)))
+        parts.append(_("open: {n} · {amount}").format(n=total, amount=money(amount, b.currency)))
         self.query_one("#funnel-bar", Static).update("  ·  ".join(parts))
 
     def filter_label(self) -> str:
@@ -158,9 +170,9 @@ class FunnelScreen(CrmScreen):
     def _show_forecast(self) -> None:
         fc = self.data.forecast
         cur = self.data.currency
-        text = _("Forecast {amount}").format(amount=formatting.money(fc.total_minor, cur))
-        owners = " · ".join(f"{(name or '—').split()[0]} {formatting.money(v, cur)}" for _id, name, v in fc.by_owner[:4])
-        months = " · ".join(f"{self._month(m)} {formatting.money(v, cur)}" for m, v in fc.by_month[:6])
+        text = _("Forecast {amount}").format(amount=money(fc.total_minor, cur))
+        owners = " · ".join(f"{(name or '—').split()[0]} {money(v, cur)}" for _id, name, v in fc.by_owner[:4])
+        months = " · ".join(f"{self._month(m)} {money(v, cur)}" for m, v in fc.by_month[:6])
         parts = [f"[b]{text}[/b]"]
         if owners:
             parts.append(_("by owner: {list}").format(list=owners))
@@ -170,14 +182,7 @@ class FunnelScreen(CrmScreen):
 
     @staticmethod
     def _month(key: str) -> str:
-        if not key:
-            return _("no date")
-        import datetime as dt
-
-        from babel import dates
-
-        y, m = key.split("-")
-        return dates.format_skeleton("MMMyy", dt.date(int(y), int(m), 1), locale=formatting.locale())
+        return month_label(key, formatting.locale()) if key else _("no date")
 
     # --- cursor ------------------------------------------------------------------------------
     @property

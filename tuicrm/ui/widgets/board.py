@@ -23,7 +23,8 @@ class BoardView(HorizontalScroll, can_focus=False):
         self.data = board
         if same:
             for widget, col in zip(self.columns, board.columns):
-                await widget.sync(col)
+                if widget.column is not col:  # a partial refresh hands back the untouched columns as they were
+                    await widget.sync(col)
             return
         await self.remove_children()
         self.columns = [StageColumn(col, currency=board.currency, today=today, zone=zone) for col in board.columns]

@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from rich.text import Text
 from textual.widgets import Static
 
-from tuicrm import formatting
+from tuicrm import formatting, i18n
 from tuicrm.i18n import _
 from tuicrm.services.funnel import CardInfo
+
+
+@lru_cache(maxsize=8192)
+def _money(amount_minor: int, currency: str, lang: str) -> str:
+    return formatting.money(amount_minor, currency)
+
+
+def money(amount_minor: int, currency: str = "RUB") -> str:
+    """formatting.money, remembered: babel takes ~1 ms a call and the board shows dozens of sums."""
+    return _money(int(amount_minor or 0), currency, i18n.language())
+
+
+@lru_cache(maxsize=512)
+def _short_date(value: dt.date, lang: str) -> str:
+    return formatting.short_date(value)
+
+
+def short_date(value: dt.date) -> str:
+    return _short_date(value, i18n.language())
 
 
 def _cut(text: str, width: int) -> str:
@@ -40,9 +60,8 @@ class DealCardWidget(Static):
         t.append("\n")
         t.append(_cut(info.client or _("no client"), width), style="italic" if not info.client else "")
         t.append("\n")
-        money = formatting.money(info.amount_minor, info.currency)
         owner = info.owner.split()[0] if info.owner else "—"
-        t.append(_cut(f"{money} · {owner}", width))
+        t.append(_cut(f"{money(info.amount_minor, info.currency)} · {owner}", width))
         t.append("\n")
         days = _("{n}d").format(n=info.days_in_stage)
         if info.stale:
@@ -54,7 +73,7 @@ class DealCardWidget(Static):
             t.append(_("no next step"), style="bold underline")
         else:
             local = formatting.to_local(info.next_at, self.zone)
-            when = formatting.short_date(local.date()) if local else ""
+            when = short_date(local.date()) if local else ""
             overdue = self.today is not None and local is not None and local.date() < self.today
             t.append(("!" if overdue else "→") + when, style="bold" if overdue else "")
         return t

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from tuicrm import formatting
 from tuicrm.i18n import _
 from tuicrm.services.funnel import Column
 from tuicrm.ui.widgets.deal_card_widget import DealCardWidget
+from tuicrm.ui.widgets.deal_card_widget import money as cached_money
 
 
 class ColumnBody(VerticalScroll, can_focus=False):
@@ -46,7 +46,7 @@ class StageColumn(Vertical):
         if col.kind != "open" or col.collapsed:
             t.append(" " + ("▸" if col.collapsed else "▾"))
         t.append("\n")
-        money = formatting.money(col.amount_minor, self.currency)
+        money = cached_money(col.amount_minor, self.currency)
         t.append(f"{col.count}\n{money}" if col.collapsed else f"{col.count} · {money}")
         if col.kind == "open":
             t.append("  ")
@@ -65,7 +65,8 @@ class StageColumn(Vertical):
         body = self.query_one(ColumnBody)
         cards = list(col.cards)
         for widget, info in zip(self.cards, cards):
-            widget.show(info)
+            if widget.info != info:
+                widget.show(info)
         if len(cards) > len(self.cards):
             new = [DealCardWidget(info, today=self.today, zone=self.zone) for info in cards[len(self.cards):]]
             self.cards.extend(new)
