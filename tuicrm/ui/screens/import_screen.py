@@ -23,13 +23,25 @@ POLICY_LABELS = {"merge": "merge: fill empty fields, add phones", "skip": "skip 
                  "create": "create new cards even for matches"}
 
 
+class MappingTable(DataTable):
+    """The columns of the file; ←/→ change the field of the highlighted column (not scroll)."""
+
+    BINDINGS = [
+        Binding("right", "screen.next_field", "Next field", show=False),
+        Binding("left", "screen.prev_field", "Previous field", show=False),
+    ]
+
+
+POLICY_NAMES = {"merge": "merge", "skip": "skip", "create": "create"}
+
+
 class ImportScreen(CrmScreen):
     PANE_TITLE = "Import"
     BINDINGS = [
         Binding("escape", "back", "Back / cancel", id="import.back"),
         Binding("ctrl+r", "read_file", "Read file", id="import.read"),
-        Binding("right,bracketright", "next_field", "Next field", id="import.next_field"),
-        Binding("left,bracketleft", "prev_field", "Previous field", id="import.prev_field"),
+        Binding("right", "next_field", "Next field", id="import.next_field", key_display="→"),
+        Binding("left", "prev_field", "Previous field", id="import.prev_field", key_display="←"),
         Binding("x", "ignore_column", "Ignore column", id="import.ignore"),
         Binding("p", "cycle_policy", "Policy", id="import.policy"),
         Binding("v", "preview", "Preview", id="import.preview"),
@@ -54,7 +66,7 @@ class ImportScreen(CrmScreen):
             yield Input(value=self.initial or str(Path.cwd()) + "/", id="import-path",
                         placeholder=_("path to a .xlsx or .csv file; Enter reads it"))
             yield Static("", id="import-info")
-            yield DataTable(id="import-columns", cursor_type="row", zebra_stripes=True)
+            yield MappingTable(id="import-columns", cursor_type="row", zebra_stripes=True)
             yield ProgressBar(id="import-progress", show_eta=False)
             yield Static("", id="import-report")
         yield Footer()
@@ -136,10 +148,11 @@ class ImportScreen(CrmScreen):
         order = list(POLICY_LABELS)
         self.policy = order[(order.index(self.policy) + 1) % len(order)]
         self._info()
+        self.notify(_(POLICY_LABELS[self.policy]), timeout=3)
 
     def _info(self) -> None:
         self.query_one("#import-title", Static).update(
-            _("Import from .xlsx / .csv — policy (p): {policy}").format(policy=_(POLICY_LABELS[self.policy])))
+            _("Import from .xlsx / .csv — policy (p): {policy}").format(policy=_(POLICY_NAMES[self.policy])))
 
     def say(self, text: str, error: bool = False) -> None:
         w = self.query_one("#import-info", Static)
