@@ -262,3 +262,61 @@ async def test_handover_all_from_the_palette(app, person):
         assert not isinstance(app.screen, HandoverAllModal)
         assert Person.get_by_id(mine).owner_id == boris.id
         assert Person.get_by_id(person).owner_id == actor.user_id
+
+
+async def test_edit_activity_keeps_version_and_tells_conflicts(app, person):
+    from tuicrm.services import activities
+
+    actor = app.session.actor
+    aid = activities.create_activity(actor, "call_out", "Позвонить", due_at=dt.datetime(2026, 11, 30, 7, 0), person_id=person)
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_modal(pilot, ActivityForm(activity_id=aid))
+        assert value(app, "subject") == "Позвонить" and value(app, "due") == "30.11.2026 10:00"
+        assert "Иванов Пётр" in str(app.screen.query_one("#client").render())
+        contacts.edit_activity(actor, aid, Activity.get_by_id(aid).row_version, subject="Позвонить насчёт оплаты")
+        app.screen.query_one("#due").focus()
+        await pilot.press(*"+1d")  # select-on-focus: replaces the text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ActivityForm)
+        assert "Позвонить насчёт оплаты" in msg(app, "subject")
+        assert Activity.get_by_id(aid).due_at == dt.datetime(2026, 11, 30, 7, 0)  # not overwritten
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert results == [aid]
+        assert Activity.get_by_id(aid).due_at == dt.datetime(2026, 11, 28, 7, 0)
+
+
+async def test_edit_note_and_add_email(app, person):
+    from tuicrm.services import notes
+
+    nid = notes.add_note(app.session.actor, "старый текст", person_id=person)
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_modal(pilot, NoteModal(note_id=nid))
+        assert app.screen.query_one("#text").text == "старый текст"
+        await pilot.press("end", *" и новый", "ctrl+s")
+        await settle(pilot)
+        assert results == [nid] and Note.get_by_id(nid).text == "старый текст и новый"
+        results = await open_modal(pilot, AddContactInfo("person", person, what="email"))
+        await pilot.press(*"petr@", "enter")
+        await settle(pilot)
+        assert "not an email address" in msg(app, "value") and isinstance(app.screen, AddContactInfo)
+        await pilot.press(*"romashka.ru", "enter")
+        await settle(pilot)
+        assert results == [True]
+        assert [e.address for e in cards.card(app.session.actor, "person", person).emails] == ["petr@romashka.ru"]
+
+
+async def test_tags_conflict_is_told(app, person):
+    actor = app.session.actor
+    contacts.set_card_tags(actor, "person", person, ["VIP"])
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_modal(pilot, TagsModal("person", person))
+        contacts.set_card_tags(actor, "person", person, ["VIP", "Опт"])  # a colleague, meanwhile
+        await pilot.press(*"Тендер", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TagsModal) and "Опт" in msg(app, "save")
+        assert contacts.tags_of(person_id=person) == ["VIP", "Опт"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert results == [True] and contacts.tags_of(person_id=person) == ["VIP", "Тендер"]

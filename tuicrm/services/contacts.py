@@ -857,8 +857,12 @@ def tag_names(prefix: str = "", limit: int = 500) -> list[str]:
     return [n for (n,) in q.order_by(Tag.name_key).limit(limit).tuples()]
 
 
-def set_card_tags(actor: Actor, kind: str, record_id: int, names: Iterable[str]) -> list[str]:
-    """Replace a card's tags (duplicates by search key dropped); returns the tags now on it."""
+def set_card_tags(actor: Actor, kind: str, record_id: int, names: Iterable[str],
+                  expected: Iterable[str] | None = None) -> list[str]:
+    """Replace a card's tags (duplicates by search key dropped); returns the tags now on it.
+    ``expected``: the tags as the editor read them — Conflict if someone changed them meanwhile."""
+    from tuicrm.services.base import Conflict
+
     _check_visible(actor, kind, record_id)
     seen: dict[str, str] = {}
     for n in names:
@@ -867,6 +871,8 @@ def set_card_tags(actor: Actor, kind: str, record_id: int, names: Iterable[str])
             seen.setdefault(search_key(n), n[:100])
     key = {"person_id": record_id} if kind == "person" else {"company_id": record_id}
     with write_tx():
+        if expected is not None and sorted(map(search_key, tags_of(**key))) != sorted(map(search_key, expected)):
+            raise Conflict(_t("the tags were changed by someone else meanwhile"))
         set_tags(actor, list(seen.values()), **key)
     return tags_of(**key)
 

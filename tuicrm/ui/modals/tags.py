@@ -47,6 +47,7 @@ class TagsModal(FormModal[bool]):
         self.card_kind = kind
         self.card_id = id
         self.suggester = TagSuggester()
+        self.read: list[str] | None = None  # the tags as loaded (optimistic check on save)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form-dialog"):
@@ -64,6 +65,7 @@ class TagsModal(FormModal[bool]):
         self.run_db(contacts.tag_names, "", 2000, done=self._known, group="form-known")
 
     def _current(self, names: list[str]) -> None:
+        self.read = list(names)
         with self.filling():
             inp = self.query_one("#tags", Input)
             inp.value = ", ".join(names) + (", " if names else "")
@@ -98,12 +100,22 @@ class TagsModal(FormModal[bool]):
         if too_long:
             self.say("tags", _("a tag is at most 100 characters: {tag}…").format(tag=too_long[0][:20]))
             return
-        self.run_db(contacts.set_card_tags, self.actor, self.card_kind, self.card_id, names,
+        self.run_db(contacts.set_card_tags, self.actor, self.card_kind, self.card_id, names, self.read,
                     done=self._saved, error=self.save_failed, group="form-save")
 
     def _saved(self, names: list[str]) -> None:
         self.notify(_("Tags: {tags}").format(tags=", ".join(names) or _("none")), timeout=3)
         self.finish(True)
+
+    def on_conflict(self, exc) -> None:
+        key = {"person_id": self.card_id} if self.card_kind == "person" else {"company_id": self.card_id}
+
+        def reloaded(names: list[str]) -> None:
+            self.read = list(names)
+            self.say("save", _("changed meanwhile to: {value}").format(value=", ".join(names) or _("(empty)")) + " — " +
+                     _("ctrl+s saves yours over it"), "warning")
+
+        self.run_db(contacts.tags_of, done=reloaded, group="form-load", **key)
 
     def finish(self, value) -> None:
         super().finish(bool(value))
