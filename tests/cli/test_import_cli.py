@@ -7,7 +7,7 @@ import sys
 
 import openpyxl
 
-from tests.unit.import_files import write_csv
+from tests.fixtures.import_files import write_csv
 
 
 def run(*args, db):

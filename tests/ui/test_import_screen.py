@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from tests.unit.import_files import write_csv
+from tests.fixtures.import_files import write_csv
 from tuicrm.model import ImportBatch, Person, Phone
 from tuicrm.ui.app import create_app
 from tuicrm.ui.screens.import_screen import ImportScreen

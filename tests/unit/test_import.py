@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.import_files import write_csv, write_xlsx
+from tests.fixtures.import_files import write_csv, write_xlsx
 from tuicrm.model import AuditLog, Company, Deal, Email, ImportBatch, ImportItem, Note, Person, PersonTag, Phone, SearchToken
 from tuicrm.services import contacts, search, users
 from tuicrm.services.base import ServiceError

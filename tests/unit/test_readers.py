@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.unit.import_files import write_csv, write_openpyxl, write_xlsx
+from tests.fixtures.import_files import write_csv, write_openpyxl, write_xlsx
 from tuicrm.transfer.readers import ReadError, open_table
 
 HEAD = ["ФИО", "Компания", "Телефон", "E-mail", "Дата рождения", None]
@@ -81,3 +81,14 @@ def test_empty_sheet_and_headerless_sheet(tmp_path):
         p = tmp_path / "x.xlsx"
         p.write_text("ФИО;Телефон\n", encoding="utf-8")
         open_table(p)
+
+
+@pytest.mark.skipif(__import__("tests.fixtures.import_files", fromlist=["soffice"]).soffice() is None,
+                    reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_made_xlsx(tmp_path):
+    from tests.fixtures.import_files import write_libreoffice
+
+    path = write_libreoffice(tmp_path / "lo.xlsx", ["ФИО", "Телефон", "ИНН"], [["Ёлкин Пётр", "9161234567", "0701234567"]])
+    t = open_table(path)
+    rows = list(t.rows())
+    assert t.headers == ["ФИО", "Телефон", "ИНН"] and rows[0][1][0] == "Ёлкин Пётр"

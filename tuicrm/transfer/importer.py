@@ -63,6 +63,7 @@ POLICIES = ("merge", "skip", "create")
 MAX_PROBLEMS = 1000  # kept in the report (all are counted)
 MAX_REJECTED_ROWS = 100_000  # kept for the rejected-rows file
 SAMPLE_ROWS = 5
+PHONE_CACHE_MAX = 50_000  # parsed cells kept for repeated numbers (company switchboards); bounded memory
 
 PERSON_FILL = ("position", "birthday", "source", "owner")
 COMPANY_FILL = ("inn", "kpp", "address", "site", "industry", "source", "owner")
@@ -238,7 +239,7 @@ class _Ctx:
         hit = self.phone_cache.get(value)
         if hit is None:
             hit = phone_svc.parse_cell(value, self.region)
-            if len(self.phone_cache) > 200_000:
+            if len(self.phone_cache) > PHONE_CACHE_MAX:
                 self.phone_cache.clear()
             self.phone_cache[value] = hit
         return [(p, kind) for p in hit]
@@ -1031,7 +1032,7 @@ def run_import(
                                 results = parsed_job[1].result()
                             except Exception:  # noqa: BLE001 - a dead worker: parse here instead
                                 results = [phone_svc.parse_cell(v, region) for v in parsed_job[0]]
-                            if len(ctx.phone_cache) > 200_000:
+                            if len(ctx.phone_cache) > PHONE_CACHE_MAX:
                                 ctx.phone_cache.clear()
                             ctx.phone_cache.update(zip(parsed_job[0], results))
                         buf: list[RowData] = []
