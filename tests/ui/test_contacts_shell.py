@@ -64,7 +64,7 @@ async def test_russian_interface(ui_session, data, frozen_clock):
             headers = [str(c.label) for c in table.columns.values()]
             assert headers[:2] == ["Имя", "Компания, должность"] and "След. задача" in headers
             status = str(app.screen.query_one("#contacts-status").content)
-            assert status.startswith("Люди · по имени")
+            assert status.startswith("Персоны · по имени")
             assert "27 нояб. 2026" in app.sub_title
             assert app.screen.search_input.placeholder.startswith("Поиск:")
     finally:

@@ -20,6 +20,7 @@ SORT_ORDER = ("name", "last", "next")
 
 class ContactsScreen(CrmScreen):
     PANE_TITLE = N_("Contacts")
+    AUTO_FOCUS = "#contacts-table"  # the list has the keys from the first frame (no focus flip)
     BINDINGS = [
         Binding("k", "toggle_kind", "Persons/companies", id="contacts.kind"),
         Binding("s", "cycle_sort", "Sort", id="contacts.sort"),
@@ -43,7 +44,6 @@ class ContactsScreen(CrmScreen):
 
     def on_mount(self) -> None:
         self.table.reload()
-        self.table.focus()
         self.update_status()
 
     # --- parts ---------------------------------------------------------------------------------
