@@ -69,6 +69,7 @@ class HistoryTable(DbCaller, DataTable):
         self._loading = False
         self._generation = 0
         self._width = 0
+        self.loads = 0  # pages received (tests)
 
     def reload(self) -> None:
         self._generation += 1
@@ -86,6 +87,7 @@ class HistoryTable(DbCaller, DataTable):
             if gen != self._generation:
                 return
             self._loading = False
+            self.loads += 1
             first = cursor is None
             self.entries = (page.entries if first else self.entries + page.entries)
             self.next_cursor = page.next_cursor
