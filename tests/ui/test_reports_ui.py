@@ -244,3 +244,16 @@ async def test_head_sets_a_plan(app):
         t = SalesTarget.get()
         assert (t.user_id, t.month, t.amount_minor) == (app.who["ann"].id, dt.date(2026, 11, 1), 100_000_000)
         assert row_named(screen, "Ann Antonova")[5] == formatting.money(100_000_000)
+
+
+async def test_no_color_uses_patterns(ui_session, frozen_clock, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    seed(ui_session)
+    application = create_app(ui_session, clock=frozen_clock)
+    async with application.run_test(size=(80, 24)) as pilot:
+        screen = await open_reports(pilot)
+        legend = str(screen.query_one("#chart-legend").render())
+        assert "██ Calls" in legend and "▒▒ Meetings" in legend and "░░ Emails" in legend
+        assert not screen.chart.is_empty
+        drawn = screen.chart.plot.render().plain
+        assert "▒" in drawn and "█" in drawn  # meetings stacked on calls, told apart without colour
