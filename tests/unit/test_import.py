@@ -245,3 +245,21 @@ def test_second_core_phone_parsing_gives_the_same_base(session, actor, tmp_path,
     assert (rep.created, rep.rejected, rep.persons_created, rep.companies_created) == (60, 0, 60, 7)
     assert Phone.select().count() == 90 and Phone.select().where(Phone.e164 == "+79031000001").exists()
     assert importer.run_import(actor, path, workers=1, chunk_size=16).created == 0
+
+
+@pytest.mark.skipif(__import__("tests.fixtures.import_files", fromlist=["soffice"]).soffice() is None,
+                    reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_made_1c_sheet(session, actor, tmp_path):
+    """LibreOffice turns ИНН and phones into number cells (the leading zero is lost): still read right."""
+    from tests.fixtures.import_files import write_libreoffice
+
+    path = write_libreoffice(tmp_path / "1c.xlsx", ["Наименование", "ИНН", "КПП", "Телефон", "Контактное лицо", "Юридический адрес"], [
+        ["Ромашка ООО", "0701234567", "070101001", "84951234567", "Иванов Иван", "Нальчик"],
+        ["Липа АО", "7702222222", "", "9161234567", "", "Москва"],
+    ])
+    rep = importer.run_import(actor, path)
+    assert rep.rejected == 0, rep.problems
+    c = Company.get(Company.name == "Ромашка ООО")
+    assert (c.inn, c.kpp, c.address) == ("0701234567", "070101001", "Нальчик")
+    assert c.phones.get().e164 == "+74951234567" and c.persons.get().full_name == "Иванов Иван"
+    assert Company.get(Company.name == "Липа АО").phones.get().e164 == "+79161234567"
