@@ -152,7 +152,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--large", default=str(ROOT / "bench/data/large.db"))
-    ap.add_argument("--pg", default=None, help="an EMPTY PostgreSQL database URL (its tables are created)")
+    ap.add_argument("--skip", default="", help="comma-separated steps to leave out: large,csv")
+    ap.add_argument("--pg", default=None, help="an EMPTY PostgreSQL database URL, or 'auto' for a throwaway server")
     ap.add_argument("--million", action="store_true")
     ap.add_argument("--step", default=None)
     ap.add_argument("rest", nargs="*")
@@ -182,7 +183,19 @@ def main() -> None:
             res["import_large"] = child("import", str(xlsx), f"sqlite:///{copy}")
             copy.unlink()
         if a.pg:
-            res["import_pg"] = child("import", str(xlsx), a.pg)
+            server = None
+            url = a.pg
+            if a.pg == "auto":  # a throwaway server from the installed binaries (as the test suite does)
+                sys.path.insert(0, str(ROOT))
+                from tests import pgserver
+
+                server = pgserver.PgServer(pgserver.find_bindir())
+                url = pgserver.create_database(server.start(), "bench_import")
+            try:
+                res["import_pg"] = child("import", str(xlsx), url)
+            finally:
+                if server is not None:
+                    server.stop()
         for k, v in res.items():
             print(f"{k:<14} {v['s']:7.2f} s  {a.rows / v['s']:9.0f} rows/s  peak RSS {v['rss_mb']:6.0f} MB  "
                   + " ".join(f"{x}={v[x]}" for x in ("created", "merged", "rejected", "persons", "companies") if x in v))

@@ -68,3 +68,20 @@ async def test_bad_file_is_a_message(ui_session, tmp_path):
 
         assert await _until(pilot, lambda: "not a spreadsheet" in info())
         assert screen.prepared is None
+
+
+async def test_save_mapping_as_preset(ui_session, tmp_path):
+    from tuicrm.model import ImportPreset
+
+    path = write_csv(tmp_path / "c.csv", ["ФИО", "Номер"], [["Иванов Иван", "8 916 123-45-67"]])
+    app = create_app(ui_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await _until(pilot, lambda: app.screen.__class__.__name__ == "ContactsScreen")
+        app.push_screen(ImportScreen(str(path)))
+        assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen) and app.screen.prepared is not None)
+        screen = app.screen
+        await pilot.press("down", "x", "s")
+        assert await _until(pilot, lambda: app.screen.__class__.__name__ == "PresetNameModal")
+        await pilot.press(*"моя", "enter")
+        assert await _until(pilot, lambda: ImportPreset.select().where(ImportPreset.name == "моя").exists())
+        assert '"Номер": ""' in ImportPreset.get().mapping and screen.mapping == ["full_name", ""]

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 from tuicrm.i18n import _
 from tuicrm.transfer import importer
 from tuicrm.transfer.mapping import FIELDS, field_label
-from tuicrm.ui.screens.base import CrmScreen
+from tuicrm.ui.screens.base import CrmModal, CrmScreen
 
 FIELD_CYCLE = [""] + [f.code for f in FIELDS]
 POLICY_LABELS = {"merge": "merge: fill empty fields, add phones", "skip": "skip cards already in the base",
@@ -47,6 +47,8 @@ class ImportScreen(CrmScreen):
         Binding("v", "preview", "Preview", id="import.preview"),
         Binding("ctrl+s", "run_import", "Import", id="import.run"),
         Binding("u", "undo", "Undo import", id="import.undo"),
+        Binding("s", "save_preset", "Save mapping", id="import.save_preset"),
+        Binding("t", "next_sheet", "Next sheet", id="import.sheet"),
     ]
 
     def __init__(self, path: str | None = None) -> None:
@@ -58,6 +60,7 @@ class ImportScreen(CrmScreen):
         self.cancel = threading.Event()
         self.busy = False
         self.last_batch: int | None = None
+        self.sheet: str | None = None
         self._started = 0.0
 
     def compose(self) -> ComposeResult:
@@ -90,12 +93,13 @@ class ImportScreen(CrmScreen):
         if not path:
             return
         self.say(_("Reading {path}…").format(path=path))
-        self.run_db(importer.prepare, path, done=self._prepared, error=self._failed, group="import-prepare")
+        self.run_db(importer.prepare, path, sheet=self.sheet, done=self._prepared, error=self._failed, group="import-prepare")
 
     def _prepared(self, prepared: importer.Prepared) -> None:
         self.prepared = prepared
         self.mapping = list(prepared.mapping)
         self._fill_table()
+        self.sheet = prepared.sheet
         layout = _(" layout {preset},").format(preset=prepared.preset) if prepared.preset else ""
         self.say(_("{name}: header on row {row},{layout} about {n} rows. ←/→ change a column, v preview, ctrl+s import.").format(
             name=prepared.path.name, row=prepared.header_row, layout=layout, n=prepared.total_rows or "?"))
@@ -236,12 +240,50 @@ class ImportScreen(CrmScreen):
             _("import #{id} undone: deleted {p} persons, {c} companies, {d} deals; reverted {r} merged cards").format(
                 id=rep.batch_id, p=rep.persons_deleted, c=rep.companies_deleted, d=rep.deals_deleted, r=rep.cards_reverted))
 
+    def action_next_sheet(self) -> None:
+        p = self.prepared
+        if p is None or self.busy or len(p.sheets) < 2:
+            return
+        self.sheet = p.sheets[(p.sheets.index(p.sheet) + 1) % len(p.sheets)] if p.sheet in p.sheets else p.sheets[0]
+        self.notify(_("Sheet: {sheet}").format(sheet=self.sheet), timeout=3)
+        self.action_read_file()
+
+    def action_save_preset(self) -> None:
+        if self.prepared is None or self.busy:
+            return
+        headers, mapping = list(self.prepared.headers), list(self.mapping)
+
+        def named(name: str | None) -> None:
+            if name:
+                from tuicrm.transfer import presets
+
+                self.run_db(presets.save, name, headers, mapping,
+                            done=lambda _r: self.notify(_("Mapping saved as preset {name!r} (tuicrm import --preset {name})").format(name=name)),
+                            group="import-preset")
+
+        self.app.push_screen(PresetNameModal(), named)
+
     def action_back(self) -> None:
         if self.busy:
             self.cancel.set()
             self.say(_("Cancelling…"))
             return
         self.app.pop_screen()
+
+
+class PresetNameModal(CrmModal[str]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="import_preset.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("Save this mapping as a preset named:"), classes="dialog-title")
+            yield Input(id="preset-name", placeholder=_("e.g. our 1C export; Enter saves"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def _write_rejected(path, headers, rows):
