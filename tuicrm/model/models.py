@@ -130,6 +130,7 @@ class Company(Editable):
             (("owner", "name_key"), False),
             (("last_contact_at",), False),
             (("next_activity_at",), False),  # contacts list sorted by next task
+            (("next_activity_at", "name_key"), False),  # "no next step" by name (IS NULL + order)
             (("visibility", "owner"), False),  # the few private cards (funnel visibility)
         )
 
@@ -158,6 +159,7 @@ class Person(Editable):
             (("owner", "name_key"), False),
             (("last_contact_at",), False),
             (("next_activity_at",), False),  # contacts list sorted by next task
+            (("next_activity_at", "name_key"), False),  # "no next step" by name (IS NULL + order)
             (("visibility", "owner"), False),  # the few private cards (funnel visibility)
         )
 
@@ -388,6 +390,7 @@ class Activity(Editable):
             (("done_at",), False),
             # reports: activity done in a period, read from the index alone (no table lookups)
             (("done_at", "assignee", "kind", "outcome", "archived_at"), False),
+            (("assignee", "done_at", "kind", "outcome", "archived_at"), False),  # reports: per manager
             (("due_at", "assignee", "done_at", "archived_at"), False),  # reports: planned in a period
             (("due_at",), False),
             (("created_at",), False),

@@ -66,6 +66,13 @@ class Page:
     next_cursor: tuple | None  # pass as ``after`` for the next page; None: this was the last page
 
 
+def int_in(field, ids) -> peewee.Expression:
+    """``field IN (1, 2, 3)`` with the integers inlined: peewee builds one node per parameter,
+    which costs more than the query itself for a page of ids (ids are ints, so this is safe)."""
+    values = ",".join(str(int(i)) for i in ids) or "NULL"
+    return peewee.Expression(field, "IN", peewee.SQL(f"({values})"))
+
+
 def _model(kind: str):
     if kind not in KINDS:
         raise ValueError(f"kind must be person or company, not {kind!r}")
@@ -104,7 +111,7 @@ def _ids_page(kind: str, actor: Actor, flt: ListFilter, sort: str, after: tuple 
         q = base.select(model.id, model.name_key)
         if after:
             k, i = after
-            q = q.where((model.name_key > k) | ((model.name_key == k) & (model.id > i)))
+            q = q.where((model.name_key >= k) & ((model.name_key > k) | (model.id > i)))
         rows = q.order_by(model.name_key, model.id).limit(limit).tuples()
         return [(rid, (key, rid)) for rid, key in rows]
     col = model.last_contact_at if sort == "last" else model.next_activity_at
@@ -115,10 +122,11 @@ def _ids_page(kind: str, actor: Actor, flt: ListFilter, sort: str, after: tuple 
         q = base.select(model.id, col).where(col.is_null(False))
         if after:
             _, v, i = after
+            # a range on the index first, the tie-break on id second (an OR alone would scan)
             if desc:
-                q = q.where((col < v) | ((col == v) & (model.id < i)))
+                q = q.where((col <= v) & ((col < v) | (model.id < i)))
             else:
-                q = q.where((col > v) | ((col == v) & (model.id > i)))
+                q = q.where((col >= v) & ((col > v) | (model.id > i)))
         order = (col.desc(), model.id.desc()) if desc else (col, model.id)
         out = [(rid, (0, v, rid)) for rid, v in q.order_by(*order).limit(limit).tuples()]
         if len(out) >= limit:
@@ -160,7 +168,7 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
     phones: dict[int, tuple[str, str | None]] = {}
     col = Phone.person if kind == "person" else Phone.company
     for rid, raw, e164 in (
-        Phone.select(col, Phone.raw, Phone.e164).where(col.in_(id_list))
+        Phone.select(col, Phone.raw, Phone.e164).where(int_in(col, id_list))
         .order_by(Phone.is_primary.desc(), Phone.position, Phone.id).tuples()
     ):
         phones.setdefault(rid, (raw, e164))
@@ -168,7 +176,7 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
     subjects: dict[int, str] = {}
     for rid, subject, kind_code in (
         Activity.select(acol, Activity.subject, Activity.kind)
-        .where(acol.in_(id_list) & Activity.done_at.is_null() & Activity.due_at.is_null(False) & Activity.archived_at.is_null())
+        .where(aint_in(col, id_list) & Activity.done_at.is_null() & Activity.due_at.is_null(False) & Activity.archived_at.is_null())
         .order_by(Activity.due_at.desc()).tuples()
     ):
         subjects[rid] = subject or kind_code  # the last write wins: the earliest due
@@ -179,7 +187,7 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
                           User.name, Person.last_contact_at, Person.next_activity_at, Person.archived_at)
             .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
             .switch(Person).join(User, peewee.JOIN.LEFT_OUTER, on=(Person.owner == User.id))
-            .where(Person.id.in_(id_list)).tuples()
+            .where(int_in(Person.id, id_list)).tuples()
         )
         for rid, name, cid, cname, position, segment, owner, last, nxt, archived in q:
             raw, e164 = phones.get(rid, (None, None))
@@ -190,7 +198,7 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
             Company.select(Company.id, Company.name, Company.industry, Company.segment, User.name,
                            Company.last_contact_at, Company.next_activity_at, Company.archived_at)
             .join(User, peewee.JOIN.LEFT_OUTER, on=(Company.owner == User.id))
-            .where(Company.id.in_(id_list)).tuples()
+            .where(int_in(Company.id, id_list)).tuples()
         )
         for rid, name, industry, segment, owner, last, nxt, archived in q:
             raw, e164 = phones.get(rid, (None, None))

@@ -15,6 +15,7 @@ import peewee
 from tuicrm.model import Company, CompanyTag, Email, Person, PersonTag, Phone, SearchToken, Tag, User
 from tuicrm.services import phones as phone_svc
 from tuicrm.services.base import Actor, prefix_range, search_key, tokens
+from tuicrm.services.contact_list import int_in
 from tuicrm.services.contacts import visible
 
 
@@ -141,7 +142,7 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
             .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
             .switch(Person)
             .join(Owner, peewee.JOIN.LEFT_OUTER, on=(Person.owner == Owner.id))
-            .where(Person.id.in_(person_ids[: limit * 4]) & visible(Person, actor))
+            .where(int_in(Person.id, person_ids[: limit * 4]) & visible(Person, actor))
         )
         if not include_archived:
             q = q.where(Person.archived_at.is_null())
@@ -153,7 +154,7 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
         q = (
             Company.select(Company, User.name.alias("owner_name"))
             .join(User, peewee.JOIN.LEFT_OUTER, on=(Company.owner == User.id))
-            .where(Company.id.in_(company_ids[: limit * 4]) & visible(Company, actor))
+            .where(int_in(Company.id, company_ids[: limit * 4]) & visible(Company, actor))
         )
         if not include_archived:
             q = q.where(Company.archived_at.is_null())
@@ -169,11 +170,11 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
 def _primary_phones(person_ids=(), company_ids=()) -> dict[Ref, tuple[str, str | None]]:
     out: dict[Ref, tuple[str, str | None]] = {}
     if person_ids:
-        q = Phone.select(Phone.person, Phone.raw, Phone.e164).where(Phone.person.in_(list(person_ids))).order_by(Phone.is_primary.desc(), Phone.position)
+        q = Phone.select(Phone.person, Phone.raw, Phone.e164).where(int_in(Phone.person, person_ids)).order_by(Phone.is_primary.desc(), Phone.position)
         for pid, raw, e164 in q.tuples():
             out.setdefault(("person", pid), (raw, e164))
     if company_ids:
-        q = Phone.select(Phone.company, Phone.raw, Phone.e164).where(Phone.company.in_(list(company_ids))).order_by(Phone.is_primary.desc(), Phone.position)
+        q = Phone.select(Phone.company, Phone.raw, Phone.e164).where(int_in(Phone.company, company_ids)).order_by(Phone.is_primary.desc(), Phone.position)
         for cid, raw, e164 in q.tuples():
             out.setdefault(("company", cid), (raw, e164))
     return out
