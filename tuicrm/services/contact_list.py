@@ -176,7 +176,7 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
     subjects: dict[int, str] = {}
     for rid, subject, kind_code in (
         Activity.select(acol, Activity.subject, Activity.kind)
-        .where(aint_in(col, id_list) & Activity.done_at.is_null() & Activity.due_at.is_null(False) & Activity.archived_at.is_null())
+        .where(int_in(acol, id_list) & Activity.done_at.is_null() & Activity.due_at.is_null(False) & Activity.archived_at.is_null())
         .order_by(Activity.due_at.desc()).tuples()
     ):
         subjects[rid] = subject or kind_code  # the last write wins: the earliest due
