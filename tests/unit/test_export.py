@@ -77,3 +77,9 @@ def test_export_table_generic_csv(tmp_path):
     assert n == 1
     t = open_table(tmp_path / "r.csv", require_header=False)
     assert t.encoding == "utf-8-sig" and list(t.rows()) == [(2, ["Анна", "12", "27.11.2026"])]
+
+
+def test_text_starting_with_equals_is_never_a_formula(tmp_path):
+    exporter.export_table(tmp_path / "f.xlsx", ["Name"], [["=HYPERLINK(\"http://x\")"]])
+    cell = openpyxl.load_workbook(tmp_path / "f.xlsx").active.cell(2, 1)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")

@@ -96,9 +96,13 @@ def _write_xlsx(path: Path, headers: list[str], rows: Iterable[Iterable], format
             fmt = formats.get(i)
             if fmt == TEXT and v is not None and not isinstance(v, str):
                 v = str(v)
-            if isinstance(v, str) and v[:1] in "=+-@" and fmt != TEXT:
-                v = "'" + v if v[:1] == "=" else v  # never write a formula from data
-            if fmt and v is not None:
+            if isinstance(v, str) and v.startswith("="):  # data, never a formula
+                c = WriteOnlyCell(ws, value=v)
+                c.data_type = "s"
+                if fmt:
+                    c.number_format = fmt
+                out.append(c)
+            elif fmt and v is not None:
                 c = WriteOnlyCell(ws, value=v)
                 c.number_format = fmt
                 out.append(c)

@@ -524,7 +524,8 @@ class _Chunk:
             self.companies.append(card)
         if card.fields.get("inn"):
             self.c_by_inn.setdefault(card.fields["inn"], []).append(card)
-        self.c_by_name.setdefault(search_key(card.fields.get("name") or r.company), []).append(card)
+        for k in {search_key(card.fields.get("name") or r.company), key} - {""}:
+            self.c_by_name.setdefault(k, []).append(card)
         return card, None
 
     def person_for(self, r: RowData, company: Card | None) -> tuple[Card | None, str | None]:

@@ -27,7 +27,7 @@ HEADER_SCAN_ROWS = 20
 CSV_SAMPLE = 256 * 1024
 # Above this uncompressed sheet size calamine (which holds the whole sheet in memory) gives way to
 # openpyxl read-only, which streams at a flat ~30 MB.
-CALAMINE_MAX_SHEET_BYTES = int(os.environ.get("TUICRM_CALAMINE_MAX_MB", "120")) * 1024 * 1024
+CALAMINE_MAX_SHEET_BYTES = int(os.environ.get("TUICRM_CALAMINE_MAX_MB", "64")) * 1024 * 1024
 MAX_CELL_CHARS = 32767  # what Excel itself allows in a cell
 
 csv.field_size_limit(16 * 1024 * 1024)
