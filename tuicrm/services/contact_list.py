@@ -172,14 +172,6 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
         .order_by(Phone.is_primary.desc(), Phone.position, Phone.id).tuples()
     ):
         phones.setdefault(rid, (raw, e164))
-    acol = Activity.person if kind == "person" else Activity.company
-    subjects: dict[int, str] = {}
-    for rid, subject, kind_code in (
-        Activity.select(acol, Activity.subject, Activity.kind)
-        .where(int_in(acol, id_list) & Activity.done_at.is_null() & Activity.due_at.is_null(False) & Activity.archived_at.is_null())
-        .order_by(Activity.due_at.desc()).tuples()
-    ):
-        subjects[rid] = subject or kind_code  # the last write wins: the earliest due
     found: dict[int, ListRow] = {}
     if kind == "person":
         q = (
@@ -189,7 +181,9 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
             .switch(Person).join(User, peewee.JOIN.LEFT_OUTER, on=(Person.owner == User.id))
             .where(int_in(Person.id, id_list)).tuples()
         )
-        for rid, name, cid, cname, position, segment, owner, last, nxt, archived in q:
+        rows = list(q)
+        subjects = _next_subjects(kind, {r[0]: r[8] for r in rows if r[8]})
+        for rid, name, cid, cname, position, segment, owner, last, nxt, archived in rows:
             raw, e164 = phones.get(rid, (None, None))
             found[rid] = ListRow("person", rid, name, cname, cid, position, segment, raw, e164, owner, last, nxt,
                                  subjects.get(rid) if nxt else None, archived is not None, keys[rid])
@@ -200,11 +194,31 @@ def _hydrate(kind: str, ids: list[tuple]) -> list[ListRow]:
             .join(User, peewee.JOIN.LEFT_OUTER, on=(Company.owner == User.id))
             .where(int_in(Company.id, id_list)).tuples()
         )
-        for rid, name, industry, segment, owner, last, nxt, archived in q:
+        rows = list(q)
+        subjects = _next_subjects(kind, {r[0]: r[6] for r in rows if r[6]})
+        for rid, name, industry, segment, owner, last, nxt, archived in rows:
             raw, e164 = phones.get(rid, (None, None))
             found[rid] = ListRow("company", rid, name, None, None, industry, segment, raw, e164, owner, last, nxt,
                                  subjects.get(rid) if nxt else None, archived is not None, keys[rid])
     return [found[i] for i in id_list if i in found]
+
+
+def _next_subjects(kind: str, next_at: dict[int, dt.datetime]) -> dict[int, str]:
+    """The subject (or kind) of each card's next open activity, found by (card, due time) on the
+    (person|company, due_at) index — never by scanning the open activities of the whole base."""
+    if not next_at:
+        return {}
+    acol = Activity.person if kind == "person" else Activity.company
+    out: dict[int, str] = {}
+    q = (
+        Activity.select(acol, Activity.due_at, Activity.subject, Activity.kind, Activity.done_at, Activity.archived_at)
+        .where(int_in(acol, next_at) & Activity.due_at.in_(sorted(set(next_at.values()))))
+        .order_by(Activity.id).tuples()
+    )
+    for rid, due, subject, kind_code, done, archived in q:
+        if done is None and archived is None and next_at.get(rid) == due:
+            out.setdefault(rid, subject or kind_code)
+    return out
 
 
 def count(actor: Actor, kind: str = "person", flt: ListFilter | None = None, cap: int = 10000) -> tuple[int, bool]:
