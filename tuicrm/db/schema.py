@@ -12,15 +12,12 @@ import datetime as dt
 import glob
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import peewee
-from playhouse.migrate import SchemaMigrator
 
 from tuicrm.db import migrations
 from tuicrm.db.connection import DatabaseUnavailable, describe, is_sqlite, sqlite_path
@@ -105,6 +102,8 @@ def ensure_schema(
         backup = backup_sqlite(db, backup_dir, suffix=f"v{before}")
         if on_progress:
             on_progress(f"backup written to {backup}")
+    from playhouse.migrate import SchemaMigrator  # only for an upgrade: a lighter start
+
     migrator = SchemaMigrator.from_database(db)
     sqlite = is_sqlite()
     if sqlite:
@@ -201,6 +200,8 @@ def backup(url: str, output: Path | None = None) -> Path:
     if output.is_dir() or not output.suffix:  # a directory (existing or to be made), as for SQLite
         output = output / f"tuicrm-{stamp}.dump"
     output.parent.mkdir(parents=True, exist_ok=True)
+    import subprocess
+
     try:
         proc = subprocess.run([pg_dump, "-Fc", "-f", str(output), _libpq_url(url)], capture_output=True, text=True)
     except OSError as exc:
@@ -217,6 +218,8 @@ PG_BIN_GLOBS = ["/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgs
 def find_pg_dump() -> str | None:
     """pg_dump on PATH, else the newest one in the usual PostgreSQL install dirs (Debian keeps
     the versioned binaries in /usr/lib/postgresql/N/bin; a newer pg_dump can dump an older server)."""
+    import shutil
+
     found = shutil.which("pg_dump")
     if found:
         return found
