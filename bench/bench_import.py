@@ -160,7 +160,9 @@ def main() -> None:
     a = ap.parse_args()
     if a.step:
         res = STEPS[a.step](*a.rest)
-        res["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        res["rss_mb"] = ru.ru_maxrss / 1024
+        res["cpu_s"] = ru.ru_utime + ru.ru_stime  # this process only (not the phone worker)
         print(json.dumps(res))
         return
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
@@ -197,7 +199,7 @@ def main() -> None:
                 if server is not None:
                     server.stop()
         for k, v in res.items():
-            print(f"{k:<14} {v['s']:7.2f} s  {a.rows / v['s']:9.0f} rows/s  peak RSS {v['rss_mb']:6.0f} MB  "
+            print(f"{k:<14} {v['s']:7.2f} s  {a.rows / v['s']:9.0f} rows/s  peak RSS {v['rss_mb']:6.0f} MB  cpu {v.get('cpu_s', 0):6.1f} s  "
                   + " ".join(f"{x}={v[x]}" for x in ("created", "merged", "rejected", "persons", "companies") if x in v))
         base = res["openpyxl"]["s"]
         print(f"import .xlsx / bare openpyxl read-only iteration: {res['import_xlsx']['s'] / base:.2f}x  (goal <= 1.5x)")

@@ -69,7 +69,7 @@ def test_import_creates_links_normalizes_and_reports(session, actor, sheet):
     batch = ImportBatch.get_by_id(rep.batch_id)
     assert batch.status == "done" and batch.created == 4 and batch.rejected == 1
     assert ImportItem.select().where((ImportItem.batch == batch.id) & (ImportItem.entity == "person")).count() == 3
-    assert AuditLog.select().where((AuditLog.entity == "person") & (AuditLog.action == "create")).count() == 3
+    assert AuditLog.select().where((AuditLog.entity == "import") & (AuditLog.entity_id == batch.id)).count() == 1
 
 
 def test_reimport_creates_nothing_and_undo_restores(session, actor, sheet):

@@ -776,8 +776,6 @@ class _Chunk:
             for c, cid in zip(self.companies, ids):
                 c.id, c.fresh = cid, False
                 items.append(dict(batch=ctx.batch_id, entity=Entity.COMPANY, entity_id=cid, action="created", before=None))
-                audits.append(dict(user=actor, entity=Entity.COMPANY, entity_id=cid, action="create",
-                                   changes=to_json({"name": [None, c.fields["name"]]}), at=now))
             _insert(SearchToken, [dict(token=w, kind="c", ref_id=c.id) for c in self.companies for w in tokens(c.fields["name"])])
             rep.companies_created += len(self.companies)
         # new persons
@@ -796,8 +794,6 @@ class _Chunk:
             for p, pid in zip(self.persons, ids):
                 p.id, p.fresh = pid, False
                 items.append(dict(batch=ctx.batch_id, entity=Entity.PERSON, entity_id=pid, action="created", before=None))
-                audits.append(dict(user=actor, entity=Entity.PERSON, entity_id=pid, action="create",
-                                   changes=to_json({"full_name": [None, p.fields["full_name"]]}), at=now))
                 words = tokens(p.fields["full_name"])
                 if p.company is not None:
                     words += [t for t in tokens(p.company.fields.get("name")) if t not in words]
@@ -880,8 +876,6 @@ class _Chunk:
             _insert(StageChange, [dict(deal=i, from_stage=None, to_stage=r["stage"], user=actor, changed_at=now) for i, r in zip(ids, rows)])
             for i, r in zip(ids, rows):
                 items.append(dict(batch=ctx.batch_id, entity=Entity.DEAL, entity_id=i, action="created", before=None))
-                audits.append(dict(user=actor, entity=Entity.DEAL, entity_id=i, action="create",
-                                   changes=to_json({"title": [None, r["title"]]}), at=now))
             rep.deals_created += len(ids)
         _insert(AuditLog, audits)
         _insert(ImportItem, items)
@@ -1062,6 +1056,10 @@ def run_import(
                 if report.rows_total == 0:
                     raise ServiceError(_("{name} has a header but no data rows").format(name=path.name))
                 report.batch_id = batch.id
+                # created cards are listed by ImportItem (and carry import_batch); one audit row for the batch
+                AuditLog.create(user=actor.user_id, entity="import", entity_id=batch.id, action="import",
+                                changes=to_json({"file": [None, path.name], "created": [None, report.created],
+                                                 "merged": [None, report.merged]}))
                 ImportBatch.update(
                     finished_at=utcnow(), status=ImportStatus.DONE, rows_total=report.rows_total, created=report.created,
                     merged=report.merged, skipped=report.skipped + report.unchanged, rejected=report.rejected,

@@ -103,4 +103,5 @@ def undo_batch(actor: Actor, batch_id: int) -> UndoReport:
             if not PersonTag.select().where(PersonTag.tag == tid).exists() and not CompanyTag.select().where(CompanyTag.tag == tid).exists():
                 Tag.delete().where(Tag.id == tid).execute()
         ImportBatch.update(status=ImportStatus.UNDONE, undone_at=utcnow()).where(ImportBatch.id == batch_id).execute()
+        audit(actor, "import", batch_id, "undo", {"persons": [rep.persons_deleted, 0], "companies": [rep.companies_deleted, 0]})
     return rep
