@@ -57,13 +57,22 @@ def _email_refs(text: str, limit: int) -> list[Ref]:
 
 
 def _token_refs(words: list[str], limit: int) -> list[Ref]:
+    """Cards having a token starting with each word. The longest word drives an index range;
+    every other word is an EXISTS probe on the card's own few tokens (index kind, ref_id), so a
+    short second word ("ста") never intersects two huge ranges."""
     words = sorted(set(words), key=len, reverse=True)[:6]
-    query = None
-    for word in words:
-        q = SearchToken.select(SearchToken.kind, SearchToken.ref_id).where(prefix_range(SearchToken.token, word))
-        query = q if query is None else (query & q)
-    rows = query.limit(limit * 4).tuples() if query is not None else []
-    return [("person" if k == "p" else "company", rid) for k, rid in rows]
+    if not words:
+        return []
+    T0 = SearchToken
+    query = T0.select(T0.kind, T0.ref_id).where(prefix_range(T0.token, words[0]))
+    for word in words[1:]:
+        Ti = SearchToken.alias()
+        probe = Ti.select(peewee.SQL("1")).where((Ti.kind == T0.kind) & (Ti.ref_id == T0.ref_id) & prefix_range(Ti.token, word))
+        query = query.where(peewee.fn.EXISTS(probe))
+    refs: dict[Ref, None] = {}
+    for k, rid in query.limit(limit * 4).tuples():
+        refs.setdefault(("person" if k == "p" else "company", rid), None)
+    return list(refs)
 
 
 def _tag_refs(text: str, limit: int) -> list[Ref]:
@@ -138,7 +147,7 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
     if person_ids:
         Owner = User.alias()
         q = (
-            Person.select(Person, Company.name.alias("company_name"), Owner.name.alias("owner_name"))
+            Person.select(Person.id, Person.full_name, Company.name, Person.company, Person.position, Owner.name, Person.archived_at)
             .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
             .switch(Person)
             .join(Owner, peewee.JOIN.LEFT_OUTER, on=(Person.owner == Owner.id))
@@ -146,22 +155,24 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
         )
         if not include_archived:
             q = q.where(Person.archived_at.is_null())
-        phones = _primary_phones(person_ids=[p for p in person_ids[: limit * 4]])
-        for p in q.order_by(Person.name_key).limit(limit).objects():
-            raw, e164 = phones.get(("person", p.id), (None, None))
-            hits.append(CardHit("person", p.id, p.full_name, p.company_name, p.company_id, p.position, raw, e164, p.owner_name, p.archived_at is not None, matched[("person", p.id)]))
+        rows = list(q.order_by(Person.name_key, Person.id).limit(limit).tuples())
+        phones = _primary_phones(person_ids=[r[0] for r in rows])
+        for pid, name, cname, cid, position, owner, archived in rows:
+            raw, e164 = phones.get(("person", pid), (None, None))
+            hits.append(CardHit("person", pid, name, cname, cid, position, raw, e164, owner, archived is not None, matched[("person", pid)]))
     if company_ids:
         q = (
-            Company.select(Company, User.name.alias("owner_name"))
+            Company.select(Company.id, Company.name, Company.industry, User.name, Company.archived_at)
             .join(User, peewee.JOIN.LEFT_OUTER, on=(Company.owner == User.id))
             .where(int_in(Company.id, company_ids[: limit * 4]) & visible(Company, actor))
         )
         if not include_archived:
             q = q.where(Company.archived_at.is_null())
-        phones = _primary_phones(company_ids=company_ids[: limit * 4])
-        for c in q.order_by(Company.name_key).limit(limit).objects():
-            raw, e164 = phones.get(("company", c.id), (None, None))
-            hits.append(CardHit("company", c.id, c.name, None, None, c.industry, raw, e164, c.owner_name, c.archived_at is not None, matched[("company", c.id)]))
+        rows = list(q.order_by(Company.name_key, Company.id).limit(limit).tuples())
+        phones = _primary_phones(company_ids=[r[0] for r in rows])
+        for cid, name, industry, owner, archived in rows:
+            raw, e164 = phones.get(("company", cid), (None, None))
+            hits.append(CardHit("company", cid, name, None, None, industry, raw, e164, owner, archived is not None, matched[("company", cid)]))
     order = {"phone": 0, "inn": 1, "email": 2, "tag": 3, "name": 4}
     hits.sort(key=lambda h: (order.get(h.matched, 9), 0 if h.kind == "company" and h.matched == "inn" else 1, search_key(h.name)))
     return hits[:limit]

@@ -1,0 +1,285 @@
+#!/usr/bin/env python
+"""Contacts pane benchmarks on the large base (bench/data/large.db, built by bench/generate.py).
+
+    python bench/bench_contacts.py               # everything
+    python bench/bench_contacts.py --runs 7      # more start-up runs
+    python bench/bench_contacts.py --only search,card,list,startup
+
+- startup: process start → first interactive screen, in a real terminal (tmux 80×24, screen polled
+  with capture-pane every 20 ms): ``python -m tuicrm --db large.db`` until the contacts list shows
+  its first rows, against a bare Textual app showing one empty DataTable, interleaved in the same
+  run. Goal: ≤ 1.3× the bare app.
+- search: ``services.search.search`` (what a keystroke runs after the debounce) for sampled
+  stored numbers (full, national format; last 4 digits), names (surname, 3-letter prefix, two
+  words), email prefixes and tax ids. Goal: ≤ 50 ms.
+- card: opening a person's card with 1,000 history entries (``cards.card_detail`` + the first
+  history page, as the card's two workers do), against a typical card; the 1,000 entries are
+  inserted inside a transaction that is rolled back, so the shared base is left as it was.
+- list: a page of the contacts list (100 rows) for each sort, deep pages, and filters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import LARGE_DB, LARGE_URL, ensure_large_base, machine, md_table, open_large, ratio  # noqa: E402
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import DataTable, Footer, Header, Static
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Static("BASELINE READY")
+        yield DataTable()
+        yield Footer()
+    def on_mount(self):
+        self.query_one(DataTable).add_columns("Name", "Phone")
+Bare().run()
+"""
+
+PHONE_ROW = re.compile(r"\(\d{3,5}\) \d")
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def per_call_ms(fn, items, warmup: int = 3) -> list[float]:
+    for item in items[:warmup]:
+        fn(item)
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+# --- startup in a real terminal -----------------------------------------------------------------------
+
+
+def tmux_first_screen(command: str, ready, env: dict, timeout: float = 60.0) -> float:
+    sock = f"bench-contacts-{uuid.uuid4().hex[:8]}"
+    tmux = ["tmux", "-L", sock]
+    try:
+        start = time.perf_counter()
+        subprocess.run(tmux + ["new-session", "-d", "-s", "b", "-x", "80", "-y", "24",
+                               *sum((["-e", f"{k}={v}"] for k, v in env.items()), []), command], check=True)
+        while time.perf_counter() - start < timeout:
+            screen = subprocess.run(tmux + ["capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
+            if ready(screen):
+                return time.perf_counter() - start
+            time.sleep(0.02)
+        raise RuntimeError(f"no first screen within {timeout}s: {command}\n{screen}")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+
+def bench_startup(runs: int) -> list[list[str]]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-contacts-"))
+    bare = tmp / "bare.py"
+    bare.write_text(BARE_APP, encoding="utf-8")
+    env = {"TUICRM_CONFIG": str(tmp / "config.toml"), "TUICRM_DATA_DIR": str(tmp / "data")}
+    py = shlex.quote(sys.executable)
+    crm_cmd = f"{py} -m tuicrm --db {shlex.quote(LARGE_URL)} --user demo --lang en"
+    bare_cmd = f"{py} {shlex.quote(str(bare))}"
+    crm_ready = lambda s: "Persons · by name" in s and len(PHONE_ROW.findall(s)) >= 3  # noqa: E731
+    bare_ready = lambda s: "BASELINE READY" in s and "Name" in s  # noqa: E731
+    # warm the OS caches once for each
+    tmux_first_screen(bare_cmd, bare_ready, env)
+    tmux_first_screen(crm_cmd, crm_ready, env)
+    crm, base = [], []
+    for _ in range(runs):  # interleaved: both see the same machine load
+        base.append(tmux_first_screen(bare_cmd, bare_ready, env))
+        crm.append(tmux_first_screen(crm_cmd, crm_ready, env))
+    b, c = statistics.median(base), statistics.median(crm)
+    return [
+        ["bare Textual app, one empty DataTable", f"{b * 1000:.0f} ms", f"{min(base) * 1000:.0f}–{max(base) * 1000:.0f}", "1.00×"],
+        ["tuicrm, Contacts list with its first page", f"{c * 1000:.0f} ms", f"{min(crm) * 1000:.0f}–{max(crm) * 1000:.0f}", ratio(c, b)],
+    ]
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+def bench_search(actor, n: int, seed: int) -> list[list[str]]:
+    import peewee
+
+    from tuicrm.model import Company, Email, Person, Phone
+    from tuicrm.services import search
+    from tuicrm.services.phones import format_phone
+
+    rnd = random.Random(seed)
+
+    def sample(model, col, cond, k):
+        max_id = model.select(peewee.fn.MAX(model.id)).scalar()
+        out = []
+        while len(out) < k:
+            v = model.select(col).where(cond & (model.id >= rnd.randint(1, max_id))).order_by(model.id).limit(1).scalar()
+            if v:
+                out.append(v)
+        return out
+
+    e164s = sample(Phone, Phone.e164, Phone.e164.is_null(False), n)
+    names = sample(Person, Person.full_name, Person.archived_at.is_null(), n)
+    emails = sample(Email, Email.address, Email.address.is_null(False), n)
+    inns = sample(Company, Company.inn, Company.inn.is_null(False), n)
+    cases = {
+        "full number, national format": [format_phone(e, e) for e in e164s],
+        "full number, +7 digits only": [e.lstrip("+") for e in e164s],
+        "last 4 digits": [e[-4:] for e in e164s],
+        "surname": [x.split()[0] for x in names],
+        "3-letter prefix": [x.split()[0][:3] for x in names],
+        "surname + first name": [" ".join(x.split()[:2]) for x in names],
+        "email prefix": [x.split("@")[0][:6] + "@" for x in emails],
+        "tax id (ИНН)": inns,
+    }
+    rows = []
+    found_all = 0
+    for label, queries in cases.items():
+        times = per_call_ms(lambda q: search.search(actor, q), queries)
+        if label == "full number, national format":
+            found_all = sum(1 for q, e in zip(queries, e164s) if any(h.phone_e164 == e or h.matched == "phone" for h in search.search(actor, q)))
+        rows.append([label, str(len(queries)), f"{statistics.median(times):.1f} ms", f"{pct(times, 0.95):.1f} ms"])
+    rows.append(["(full numbers found)", f"{found_all}/{len(e164s)}", "", ""])
+    return rows
+
+
+# --- a card with 1,000 history entries ----------------------------------------------------------------
+
+
+def bench_card(actor, seed: int) -> list[list[str]]:
+    from tuicrm.model import Activity, Note, Person, database
+    from tuicrm.services import cards, history
+
+    rnd = random.Random(seed)
+    typical = Person.select(Person.id).where(Person.archived_at.is_null()).order_by(Person.id).offset(rnd.randint(0, 150_000)).limit(1).scalar()
+    target = Person.select(Person.id).where(Person.archived_at.is_null() & (Person.id != typical)).order_by(Person.id).offset(rnd.randint(0, 150_000)).limit(1).scalar()
+
+    def open_card(pid):
+        cards.card_detail(actor, "person", pid)
+        return history.timeline(actor, "person", pid, limit=50)
+
+    def measure(pid, k=15):
+        open_card(pid)
+        times = []
+        for _ in range(k):
+            start = time.perf_counter()
+            open_card(pid)
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    base_times = measure(typical)
+    base_entries = len(history.timeline(actor, "person", typical, limit=100_000).entries)
+    with database.atomic() as tx:
+        now = dt.datetime(2026, 11, 27, 7, 0)
+        kinds = ["call_out", "call_in", "meeting", "email", "task"]
+        rows = []
+        for i in range(900):
+            at = now - dt.timedelta(hours=i * 7)
+            rows.append(dict(kind=kinds[i % 5], subject=f"bench {i}", due_at=at, done_at=at, outcome="reached", result="bench result",
+                             person=target, assignee=actor.user_id, author=actor.user_id, created_at=at, updated_at=at))
+        Activity.insert_many(rows).execute()
+        Note.insert_many([dict(text=f"bench note {i}", person=target, author=actor.user_id, created_at=now - dt.timedelta(hours=i * 11),
+                               updated_at=now) for i in range(100)]).execute()
+        entries = len(history.timeline(actor, "person", target, limit=100_000).entries)
+        big_times = measure(target)
+        cursor = history.timeline(actor, "person", target, limit=50).next_cursor
+        more = []
+        for _ in range(15):
+            start = time.perf_counter()
+            history.timeline(actor, "person", target, cursor=cursor, limit=50)
+            more.append((time.perf_counter() - start) * 1000)
+        tx.rollback()
+    return [
+        [f"typical card ({base_entries} entries)", f"{statistics.median(base_times):.1f} ms", f"{pct(base_times, 0.95):.1f} ms", "1.00×"],
+        [f"card with {entries} entries: detail + first 50", f"{statistics.median(big_times):.1f} ms", f"{pct(big_times, 0.95):.1f} ms",
+         ratio(statistics.median(big_times), statistics.median(base_times))],
+        ["its next 50 entries (load more)", f"{statistics.median(more):.1f} ms", f"{pct(more, 0.95):.1f} ms", ""],
+    ]
+
+
+# --- the list --------------------------------------------------------------------------------------
+
+
+def bench_list(actor) -> list[list[str]]:
+    from tuicrm.model import Company, Tag
+    from tuicrm.services import contact_list
+    from tuicrm.services.contact_list import ListFilter
+
+    def page_times(kind="person", sort="name", flt=None, deep=0, k=7):
+        cursor = None
+        for _ in range(deep):
+            cursor = contact_list.page(actor, kind, sort=sort, flt=flt, after=cursor).next_cursor
+        contact_list.page(actor, kind, sort=sort, flt=flt, after=cursor)
+        times = []
+        for _ in range(k):
+            start = time.perf_counter()
+            contact_list.page(actor, kind, sort=sort, flt=flt, after=cursor)
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
+
+    tag = Tag.select(Tag.name).order_by(Tag.id).scalar()
+    segment = Company.select(Company.segment).where(Company.segment.is_null(False)).order_by(Company.id).scalar()
+    cases = [
+        ("persons by name, first page", {}),
+        ("persons by name, 20th page", {"deep": 19}),
+        ("persons by last contact", {"sort": "last"}),
+        ("persons by last contact, 20th page", {"sort": "last", "deep": 19}),
+        ("persons by next task", {"sort": "next"}),
+        ("companies by name", {"kind": "company"}),
+        ("filter: mine", {"flt": ListFilter(owner="mine")}),
+        (f"filter: tag {tag}", {"flt": ListFilter(tag=tag)}),
+        (f"filter: segment {segment}", {"flt": ListFilter(segment=segment)}),
+        ("filter: no next step", {"flt": ListFilter(no_next_step=True)}),
+    ]
+    return [[label, f"{page_times(**kw):.1f} ms"] for label, kw in cases]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="start-up runs of each app (default 5)")
+    ap.add_argument("--queries", type=int, default=40, help="queries per search case (default 40)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--only", default="startup,search,card,list")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    ensure_large_base()
+    print(f"# Contacts benchmarks — {machine()}, base {LARGE_DB} ({LARGE_DB.stat().st_size / 2**30:.1f} GiB)")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}\n")
+    if "startup" in only:
+        print("## Start to first interactive screen (tmux 80×24, median of", args.runs, "interleaved runs)\n")
+        print(md_table(["app", "median", "range", "ratio"], bench_startup(args.runs)), "\n", flush=True)
+    db, actor = open_large()
+    if "search" in only:
+        print("## Search (services.search on the large base; goal ≤ 50 ms)\n")
+        print(md_table(["query", "n", "median", "p95"], bench_search(actor, args.queries, args.seed)), "\n", flush=True)
+    if "card" in only:
+        print("## Opening a card\n")
+        print(md_table(["card", "median", "p95", "ratio"], bench_card(actor, args.seed)), "\n", flush=True)
+    if "list" in only:
+        print("## Contacts list: one page of 100 rows (median of 7)\n")
+        print(md_table(["page", "median"], bench_list(actor)), "\n", flush=True)
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
