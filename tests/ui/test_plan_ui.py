@@ -304,3 +304,24 @@ async def test_reminders_notify_while_the_app_is_open(ui_session, crm, frozen_cl
         assert [(r.notice, r.activity_id) for r in found] == [("lead", soon)]
         assert app.reminders.shown == ["Coming up at 10:05: Outgoing call — Ring the buyer — Сидоров Пётр"]
         assert app.reminders.poll_now() == []  # announced once
+
+
+async def test_new_call_from_the_plan_choosing_the_client_by_search(ui_session, crm, frozen_clock):
+    from tuicrm.ui.modals.activity_form import ActivityForm
+    from tuicrm.ui.modals.client_picker import ClientPicker
+
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_plan(pilot, app, 4)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ClientPicker), what="the client search")
+        await pilot.press(*"Сидор")
+        await until(pilot, lambda: [h.id for h in app.screen.hits] == [crm["sidorov"]], what="the hit")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ActivityForm), what="the form")
+        assert app.screen.person_id == crm["sidorov"]
+        app.screen.query_one("#subject", Input).focus()
+        await pilot.press(*"Confirm delivery", "tab", *"tomorrow 15:30", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen), what="back to the plan")
+    new = Activity.get(Activity.subject == "Confirm delivery")
+    assert (new.person_id, new.kind, new.due_at, new.done_at) == (crm["sidorov"], "call_out", utc(28, 12, 30), None)
