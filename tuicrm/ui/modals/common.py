@@ -250,7 +250,7 @@ class FormModal(CrmModal[T], Generic[T]):
             if ok:
                 self.finish(None)
 
-        self.app.push_screen(ConfirmScreen(_("Discard what you typed?")), answer)
+        self.app.push_screen(ConfirmScreen(_("Discard what you typed?"), default=False), answer)
 
     def finish(self, value: Any) -> None:
         self.set_dirty(False)
