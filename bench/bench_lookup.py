@@ -9,7 +9,9 @@ and large-base generation time.
 
 - In-process: ``services.search.search`` (what ``tuicrm lookup`` calls) for N random stored
   numbers, typed in national format ("8 (916) 123-45-67") and by their last 4 digits; median
-  and p95 per query; every full-number query must find its card. Goal: ≤ 1 ms.
+  and p95 per query (wall), and the median CPU time of this process per query (on SQLite that
+  is all the work; on PostgreSQL the server's share is not in it); every full-number query must
+  find its card. Goal: ≤ 1 ms.
 - Whole process: ``tuicrm lookup --db URL --user demo "<number>"`` against the baseline
   ``python -c "import peewee, phonenumbers"``, interleaved in the same run, with bytecode caching
   on (as a user's Python has it). Wall and CPU time medians. Goal: ≤ 1.5× the baseline.
@@ -72,13 +74,15 @@ def in_process(url: str, n: int, seed: int) -> dict:
     def run(queries, fn):
         for q in queries[:20]:  # warm-up
             fn(q)
-        samples = []
+        samples, cpu = [], []
         for q in queries:
+            c = time.process_time()
             t = time.perf_counter()
             fn(q)
             samples.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
         samples.sort()
-        return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+        return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], statistics.median(cpu)
 
     def full(item):
         nonlocal misses
@@ -182,22 +186,24 @@ def main() -> int:
     print()
     rows = []
     for label, (ip, wp) in results.items():
-        for key, what in (("refs-full", "full number → card refs (index step)"), ("refs-suffix", "4-digit suffix → card refs (index step)")):
-            rows.append([label, what, f"{ip[key][0]:.3f} ms", f"{ip[key][1]:.3f} ms", f"{ip[key][0]:.2f}× of 1 ms",
-                         "yes" if ip[key][0] <= 1 else "NO"])
-        rows.append([label, "lookup by full number (search with hits)", f"{ip['full'][0]:.3f} ms", f"{ip['full'][1]:.3f} ms",
-                     f"{ip['full'][0]:.2f}× of 1 ms", "yes" if ip["full"][0] <= 1 else "NO"])
-        rows.append([label, "lookup by 4-digit suffix (search with hits)", f"{ip['suffix'][0]:.3f} ms", f"{ip['suffix'][1]:.3f} ms",
-                     f"{ip['suffix'][0]:.2f}× of 1 ms", "yes" if ip["suffix"][0] <= 1 else "NO"])
-        rows.append([label, "full number + cards (what lookup prints)", f"{ip['full+card'][0]:.3f} ms", f"{ip['full+card'][1]:.3f} ms", "", ""])
+        for key, what, goal in (
+            ("refs-full", "full number → card refs (index step)", True),
+            ("refs-suffix", "4-digit suffix → card refs (index step)", True),
+            ("full", "lookup by full number (search with hits)", True),
+            ("suffix", "lookup by 4-digit suffix (search with hits)", True),
+            ("full+card", "full number + cards (what lookup prints)", False),
+        ):
+            wall, p95, cpu = ip[key]
+            rows.append([label, what, f"{wall:.3f} ms", f"{p95:.3f} ms", f"{cpu:.3f} ms",
+                         f"{wall:.2f}× of 1 ms" if goal else "", ("yes" if wall <= 1 else "NO") if goal else ""])
         bw, bc = wp["base"]
         lw, lc = wp["lookup"]
-        rows.append([label, "baseline `python -c \"import peewee, phonenumbers\"` (wall / CPU)", f"{bw:.0f} / {bc:.0f} ms", "", "1.00×", ""])
-        rows.append([label, "`tuicrm lookup` whole process (wall / CPU)", f"{lw:.0f} / {lc:.0f} ms", "",
+        rows.append([label, "baseline `python -c \"import peewee, phonenumbers\"` (process)", f"{bw:.0f} ms", "", f"{bc:.0f} ms", "1.00×", ""])
+        rows.append([label, "`tuicrm lookup` (whole process)", f"{lw:.0f} ms", "", f"{lc:.0f} ms",
                      f"{ratio(lw, bw)} wall, {ratio(lc, bc)} CPU", "yes" if lw / bw <= 1.5 else "NO"])
         if ip["misses"]:
-            rows.append([label, "full-number queries that missed their card", str(ip["misses"]), "", "", "NO"])
-    print(md_table(["engine", "measure", "median", "p95", "ratio", "goal met"], rows))
+            rows.append([label, "full-number queries that missed their card", str(ip["misses"]), "", "", "", "NO"])
+    print(md_table(["engine", "measure", "wall median", "wall p95", "CPU median", "ratio", "goal met"], rows))
     for label, stats in (("SQLite", sqlite_gen), ("PostgreSQL", pg_gen)):
         if stats:
             print()
