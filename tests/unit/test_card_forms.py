@@ -118,3 +118,19 @@ def test_tags_and_custom_values(actor):
         contacts.set_custom_value(actor, "person", pid, f.id, "много")
     contacts.set_custom_value(actor, "person", pid, f.id, "")
     assert CustomValue.select().where(CustomValue.person == pid).count() == 0
+
+
+def test_owner_change_in_the_form_is_a_handover(actor):
+    import datetime as dt
+
+    from tuicrm.model import Activity
+    from tuicrm.services import activities, users
+
+    anna = users.create_user("anna", "Анна")
+    pid, v = contacts.save_person(actor, PersonData(full_name="Иванов"))
+    task = activities.create_activity(actor, "task", "КП", due_at=dt.datetime(2030, 1, 1), person_id=pid)
+    data = contacts.person_form_data(actor, pid)
+    data.owner_id = anna.id
+    _pid, v2 = contacts.save_person(actor, data, pid)
+    assert Person.get_by_id(pid).owner_id == anna.id and v2 == Person.get_by_id(pid).row_version
+    assert Activity.get_by_id(task).assignee_id == anna.id

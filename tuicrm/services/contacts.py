@@ -752,12 +752,14 @@ def save_person(actor: Actor, data: PersonData, person_id: int | None = None, *,
         else:
             last, first, middle = split_full_name(data.full_name.strip())
             changes.update(last_name=last, first_name=first, middle_name=middle, full_name=data.full_name.strip())
-        if data.owner_id is not None:
-            changes["owner"] = data.owner_id
         version = update_person(actor, person_id, data.row_version, **changes)
         sync_phones(actor, phones, person_id=person_id, region=region)
         sync_emails(actor, emails, person_id=person_id)
         _save_custom(actor, "person", person_id, data.custom)
+        if data.owner_id is not None and data.owner_id != Person.get_by_id(person_id).owner_id:
+            # a new owner takes the open activities and deals along, as a hand-over does
+            handover(actor, "person", person_id, data.owner_id)
+            version = Person.get_by_id(person_id).row_version
         return person_id, version
 
 
@@ -790,12 +792,13 @@ def save_company(actor: Actor, data: CompanyData, company_id: int | None = None,
             industry=_clean(data.industry), segment=_clean(data.segment), source=_clean(data.source),
             visibility=data.visibility,
         )
-        if data.owner_id is not None:
-            changes["owner"] = data.owner_id
         version = update_company(actor, company_id, data.row_version, **changes)
         sync_phones(actor, phones, company_id=company_id, region=region)
         sync_emails(actor, emails, company_id=company_id)
         _save_custom(actor, "company", company_id, data.custom)
+        if data.owner_id is not None and data.owner_id != Company.get_by_id(company_id).owner_id:
+            handover(actor, "company", company_id, data.owner_id)
+            version = Company.get_by_id(company_id).row_version
         return company_id, version
 
 
