@@ -391,7 +391,7 @@ class Activity(Editable):
             # reports: activity done in a period, read from the index alone (no table lookups)
             (("done_at", "assignee", "kind", "outcome", "archived_at"), False),
             (("assignee", "done_at", "kind", "outcome", "archived_at"), False),  # reports: per manager
-            (("due_at", "assignee", "done_at", "archived_at"), False),  # reports: planned in a period
+            (("assignee", "due_at", "done_at", "archived_at"), False),  # reports: planned in a period
             (("due_at",), False),
             (("created_at",), False),
         )
