@@ -72,6 +72,7 @@ BUCKETS = ("auto", "day", "week", "month")
 DONE_PER = {"day": N_("Done per day"), "week": N_("Done per week"), "month": N_("Done per month")}
 WON_LOST_BY = {"day": N_("Won and lost by day"), "week": N_("Won and lost by week"), "month": N_("Won and lost by month")}
 MAX_BUCKETS = 400
+BUCKET_PARTS_MAX = 62  # up to this many buckets: one range query per bucket (UNION ALL), else CASE
 REACHED = tuple(o.value for o in Outcome if o.reached)
 CALL_KINDS = (ActivityKind.CALL_OUT.value, ActivityKind.CALL_IN.value)
 
@@ -487,38 +488,53 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             )
         return q
 
-    b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
-    reached = fn.SUM(Case(None, [(Activity.outcome.in_(REACHED), 1)], 0))
-    done_q = scoped(
-        Activity.select(Activity.kind, b_expr, Activity.assignee, fn.COUNT(SQL("*")), reached)
-        .where((Activity.done_at >= start) & (Activity.done_at < end))
-    ).group_by(SQL("1"), SQL("2"), SQL("3"))
-    # {user: {kind: n}}, {bucket: {group: n}}, per bucket per user per group (chart data sheet)
-    per_user: dict[int | None, dict[str, int]] = {}
-    per_bucket: dict[int, dict[str, int]] = {}
-    calls_reached: dict[int | None, int] = {}
-    kind_to_group = {k: g for g, _label, kinds in KIND_GROUPS for k in kinds}
-    for kind, b, user_id, n, n_reached in done_q.tuples():
-        n, n_reached = int(n), int(n_reached or 0)
-        u = per_user.setdefault(user_id, {})
-        u[kind] = u.get(kind, 0) + n
-        grp = kind_to_group.get(kind, "other")
-        if b is not None:
-            pb = per_bucket.setdefault(int(b), {})
-            pb[grp] = pb.get(grp, 0) + n
-        if kind in CALL_KINDS:
-            calls_reached[user_id] = calls_reached.get(user_id, 0) + n_reached
+    # Two streaming passes instead of one GROUP BY (manager, bucket, kind), which SQLite must sort
+    # row by row: (1) per manager, kinds as conditional sums (read in the order of the covering
+    # index (assignee, done_at, …)); (2) per bucket, one range scan of (done_at, …) each.
+    def count_if(cond):  # COUNT(*) FILTER (WHERE …): SQLite ≥ 3.30 and PostgreSQL; cheaper than SUM(CASE)
+        return fn.COUNT(SQL("*")).filter(cond)
 
-    # grouped by (done?, assignee): the planner then reads the covering (due_at, …) index
-    done_flag = Case(None, [(Activity.done_at.is_null(), 0)], 1)
+    all_kinds = [k.value for k in ActivityKind]
+    per_kind = [count_if(Activity.kind == k) for k in all_kinds]
+    reached = count_if(Activity.kind.in_(CALL_KINDS) & Activity.outcome.in_(REACHED))
+    done_q = scoped(
+        Activity.select(Activity.assignee, *per_kind, reached)
+        .where((Activity.done_at >= start) & (Activity.done_at < end))
+    ).group_by(Activity.assignee)
+    per_user: dict[int | None, dict[str, int]] = {}
+    calls_reached: dict[int | None, int] = {}
+    for user_id, *counts in done_q.tuples():
+        *kind_counts, n_reached = (int(c or 0) for c in counts)
+        per_user[user_id] = {k: n for k, n in zip(all_kinds, kind_counts) if n}
+        calls_reached[user_id] = n_reached
+
+    group_sums = [count_if(Activity.kind.in_(kinds)) for _g, _label, kinds in KIND_GROUPS]
+    per_bucket: dict[int, dict[str, int]] = {}
+    if len(buckets) <= BUCKET_PARTS_MAX:
+        parts = [
+            scoped(Activity.select(peewee.Value(i), *group_sums)
+                   .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc)))
+            for i, b in enumerate(buckets)
+        ]
+        bucket_q = parts[0]
+        for part in parts[1:]:
+            bucket_q = bucket_q + part  # UNION ALL
+    else:
+        b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
+        bucket_q = scoped(
+            Activity.select(b_expr, *group_sums).where((Activity.done_at >= start) & (Activity.done_at < end))
+        ).group_by(SQL("1"))
+    for b, *counts in bucket_q.tuples():
+        if b is None:
+            continue
+        per_bucket[int(b)] = {g: int(c or 0) for (g, _label, _kinds), c in zip(KIND_GROUPS, counts)}
+
+    # per manager in the order of the covering index (assignee, due_at, done_at, archived_at)
     planned_q = scoped(
-        Activity.select(done_flag, Activity.assignee, fn.COUNT(SQL("*")))
+        Activity.select(Activity.assignee, fn.COUNT(SQL("*")), count_if(Activity.done_at.is_null(False)))
         .where((Activity.due_at >= start) & (Activity.due_at < end))
-    ).group_by(SQL("1"), SQL("2"))
-    planned: dict[int | None, tuple[int, int]] = {}
-    for is_done, uid, n in planned_q.tuples():
-        p_n, p_done = planned.get(uid, (0, 0))
-        planned[uid] = (p_n + int(n), p_done + (int(n) if int(is_done) else 0))
+    ).group_by(Activity.assignee)
+    planned = {uid: (int(n), int(d or 0)) for uid, n, d in planned_q.tuples()}
 
     overdue_q = scoped(
         Activity.select(Activity.assignee, fn.COUNT(SQL("*")))
