@@ -20,13 +20,21 @@ from tuicrm.ui import themes
 from tuicrm.ui.bindings import translate_bindings
 from tuicrm.ui.screens.base import CrmScreen
 from tuicrm.ui.screens.contacts import ContactsScreen
-from tuicrm.ui.screens.funnel import FunnelScreen
 from tuicrm.ui.screens.help import HelpScreen
-from tuicrm.ui.screens.plan import PlanScreen
-from tuicrm.ui.screens.reports import ReportsScreen
 from tuicrm.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
 PANES = ("contacts", "plan", "funnel", "reports")
+
+
+def _lazy_pane(module: str, name: str):
+    """A MODES factory that imports a pane's module on first use (charts, plan services…)."""
+
+    def make() -> Screen:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)()
+
+    return make
 
 
 class PaneCommands(Provider):
@@ -70,9 +78,10 @@ class CrmApp(App):
     COMMANDS = App.COMMANDS | {PaneCommands}
     MODES = {
         "contacts": ContactsScreen,
-        "plan": PlanScreen,
-        "funnel": FunnelScreen,
-        "reports": ReportsScreen,
+        # the other panes are imported when first shown: start-up pays only for Contacts
+        "plan": _lazy_pane("tuicrm.ui.screens.plan", "PlanScreen"),
+        "funnel": _lazy_pane("tuicrm.ui.screens.funnel", "FunnelScreen"),
+        "reports": _lazy_pane("tuicrm.ui.screens.reports", "ReportsScreen"),
     }
     BINDINGS = [
         Binding("1", "pane('contacts')", "Contacts", id="app.contacts", show=False),
@@ -112,9 +121,13 @@ class CrmApp(App):
             self.notify(warning, severity="warning", timeout=8)
         self._crm_ready = True
         self.check_size()
+        # due/lead-time/assigned notifications whatever pane is shown; after the first frame
+        self.call_after_refresh(self._install_reminders)
+
+    def _install_reminders(self) -> None:
         from tuicrm.ui.widgets.plan_reminders import install as install_reminders
 
-        install_reminders(self)  # due/lead-time/assigned notifications whatever pane is shown
+        install_reminders(self)
 
     def today_local(self) -> dt.date:
         return formatting.to_local(self.clock(), self.user_zone()).date()
