@@ -94,13 +94,13 @@ def generate(url: str, *, scale: float = 1.0, seed: int = 1, replace: bool = Fal
     from tuicrm.db.schema import ensure_schema
     from tuicrm.model import (
         Activity, Company, CompanyTag, Competitor, Deal, Email, LossReason, Note, Person, PersonTag, Phone,
-        SearchToken, Stage, StageChange, Tag, User, utcnow,
+        SearchToken, StageChange, Tag, User, utcnow,
     )
     from tuicrm.services import deals as deal_svc
     from tuicrm.services import demo as D
     from tuicrm.services import phones as phone_svc
     from tuicrm.services.base import search_key, tokens
-    from tuicrm.model.enums import ActivityKind, Outcome, PhoneKind, StageKind
+    from tuicrm.model.enums import ActivityKind, PhoneKind, StageKind
 
     t_start = time.perf_counter()
     path = sqlite_path(url)

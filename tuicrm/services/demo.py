@@ -371,13 +371,13 @@ def build_demo(path: Path, *, fresh: bool = True, lang: str = "ru") -> dict[str,
     try:
         if not exists or not Company.select().exists():
             with write_tx():
-                _populate(session.actor)
+                _populate()
         return _stats()
     finally:
         close_database()
 
 
-def _populate(bootstrap: Actor) -> None:
+def _populate() -> None:
     b = _Builder(utcnow())
     rng = b.rng
 
