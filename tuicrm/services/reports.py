@@ -622,15 +622,20 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
     ).group_by(SQL("1"))
     entered = {sid: int(n) for sid, n in entered_q.tuples()}
 
-    later = (SC2.changed_at > SC1.changed_at) | ((SC2.changed_at == SC1.changed_at) & (SC2.id > SC1.id))
-    moved_q = sc_scope(
-        SC1.select(SC1.to_stage, fn.COUNT(fn.DISTINCT(SC1.deal)))
-        .join(ST1, on=(ST1.id == SC1.to_stage))
-        .join(SC2, on=((SC2.deal == SC1.deal) & later), src=SC1)
-        .join(ST2, on=(ST2.id == SC2.to_stage), src=SC2)
-        .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC2.changed_at < end)
-               & (ST2.position > ST1.position) & (ST2.kind != StageKind.LOST.value)), SC1,
-    ).group_by(SQL("1"))
+    # moved on: for each change in the period, the furthest non-Lost position the deal reaches by a
+    # later change in the period (a window over the deal's changes: no self-join, no stage joins)
+    stage_meta = list(Stage.select(Stage.id, Stage.position, Stage.kind).where(Stage.pipeline == pipeline.id).tuples())
+    position_of = Case(SC1.to_stage, [(sid, pos) for sid, pos, kind in stage_meta if kind != StageKind.LOST], None)
+    later_max = fn.MAX(position_of).over(
+        partition_by=[SC1.deal], order_by=[SC1.changed_at, SC1.id],
+        start=peewee.Window.following(1), end=peewee.Window.following(), frame_type=peewee.Window.ROWS)
+    win = sc_scope(
+        SC1.select(SC1.to_stage.alias("stage_id"), SC1.deal.alias("deal_id"), later_max.alias("later_pos"))
+        .where((SC1.changed_at >= start) & (SC1.changed_at < end)), SC1,
+    ).alias("w")
+    own_position = Case(win.c.stage_id, [(sid, pos) for sid, pos, _kind in stage_meta], None)
+    moved_q = (StageChange.select(win.c.stage_id, fn.COUNT(fn.DISTINCT(win.c.deal_id))).from_(win)
+               .where(win.c.later_pos > own_position).group_by(SQL("1")))
     moved = {sid: int(n) for sid, n in moved_q.tuples()}
 
     lost_stage_ids = [s.id for s in stage_list if s.kind == StageKind.LOST]
@@ -642,14 +647,15 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         ).group_by(SQL("1"))
         lost_at = {sid: int(n) for sid, n in lost_q.tuples()}
 
-    # time in stage: stays that ended in the period; entry = the deal's previous change
-    SC3 = StageChange.alias("sc3")
-    prev = (SC3.select(fn.MAX(SC3.changed_at))
-            .where((SC3.deal == SC1.deal) & ((SC3.changed_at < SC1.changed_at) | ((SC3.changed_at == SC1.changed_at) & (SC3.id < SC1.id)))))
-    stay_q = sc_scope(
-        SC1.select(SC1.from_stage, fn.COUNT(SQL("*")), fn.SUM(_epoch(SC1.changed_at) - _epoch(prev)))
-        .where((SC1.changed_at >= start) & (SC1.changed_at < end) & SC1.from_stage.is_null(False)), SC1,
-    ).group_by(SQL("1"))
+    # time in stage: stays that ended in the period; entry = the deal's previous change (LAG)
+    prev_at = fn.LAG(SC1.changed_at).over(partition_by=[SC1.deal], order_by=[SC1.changed_at, SC1.id])
+    hist = sc_scope(
+        SC1.select(SC1.from_stage.alias("from_id"), SC1.changed_at.alias("at"), prev_at.alias("prev_at"))
+        .where(SC1.changed_at < end), SC1,
+    ).alias("h")
+    stay_q = (StageChange.select(hist.c.from_id, fn.COUNT(SQL("*")), fn.SUM(_epoch(hist.c.at) - _epoch(hist.c.prev_at)))
+              .from_(hist).where((hist.c.at >= start) & hist.c.from_id.is_null(False) & hist.c.prev_at.is_null(False))
+              .group_by(SQL("1")))
     stays = {sid: (int(n), int(secs or 0)) for sid, n, secs in stay_q.tuples()}
 
     rows = []
