@@ -295,3 +295,24 @@ async def test_custom_fields_in_the_person_form(app):
         assert results == [FormResult("person", pid)]
         assert CustomValue.get(CustomValue.field == since.id).value_date == dt.date(2020, 2, 1)
         assert CustomValue.get(CustomValue.field == limit.id).value_number == 1_500_000
+
+
+async def test_editing_does_not_warn_about_numbers_the_card_already_had(app):
+    actor = app.session.actor
+    company = contacts.create_company(actor, "Ромашка", phones=["8 495 123-45-67"])
+    pid = contacts.create_person(actor, full_name="Иванов Пётр", company_id=company, phones=["8 495 123-45-67"])
+    other = contacts.create_person(actor, full_name="Петрова Анна", phones=["8 903 765-43-21"])
+    async with app.run_test(size=SIZE) as pilot:
+        results = await open_modal(pilot, PersonForm(person_id=pid))
+        app.screen.query_one("#position").focus()
+        await pilot.press(*"Бухгалтер", "ctrl+s")  # the office number is shared with the company: no warning
+        await settle(pilot)
+        assert results == [FormResult("person", pid)]
+        results = await open_modal(pilot, PersonForm(person_id=pid))
+        app.screen.query_one("#phones").focus()
+        await pilot.press("end", "enter", *"8 903 765-43-21", "ctrl+s")  # a new number that is Петрова's
+        await until(pilot, lambda: isinstance(app.screen, DuplicateWarning))
+        assert "Петрова Анна" in str(app.screen.query_one("#dup-question").render())
+        await pilot.press("o")
+        await settle(pilot)
+        assert results == [FormResult("person", other, opened_existing=True)]

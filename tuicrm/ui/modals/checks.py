@@ -28,6 +28,17 @@ def check_phones(text: str, region: str, style: str = "international") -> tuple[
     return " · ".join(parts), ok
 
 
+def new_entries(phones: list[str], emails: list[str], loaded, region: str) -> tuple[list[str], list[str]]:
+    """The phones and emails of a form that the card did not have when it was opened: only those
+    are checked for duplicates (an office number shared with the company must not warn on every edit)."""
+    if loaded is None:
+        return phones, emails
+    had = {p.e164 or p.raw for line in loaded.phones for p in phone_svc.parse_cell(line.raw, region)}
+    fresh_phones = [line for line in phones if any((p.e164 or p.raw) not in had for p in phone_svc.parse_cell(line, region))]
+    had_emails = {e.lower() for e in loaded.emails}
+    return fresh_phones, [e for e in emails if e.lower() not in had_emails]
+
+
 def check_emails(text: str) -> tuple[str, bool]:
     parts: list[str] = []
     ok = True

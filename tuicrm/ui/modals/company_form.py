@@ -175,10 +175,13 @@ class CompanyForm(CustomFieldsMixin, FormModal["FormResult | None"]):
         if data is None:
             return
         exclude = ("company", self.company_id) if self.company_id else None
+        phones, emails = checks.new_entries([p.raw for p in data.phones], data.emails, self.loaded, self.settings.phone_region)
+        inn = "".join((data.inn or "").split()) or None
+        if self.loaded is not None and inn == self.loaded.inn:
+            inn = None  # unchanged: not a new duplicate
         self.check_then_save(
             "company",
-            dict(phones=[p.raw for p in data.phones], emails=data.emails, inn="".join((data.inn or "").split()) or None,
-                 region=self.settings.phone_region, exclude=exclude),
+            dict(phones=phones, emails=emails, inn=inn, region=self.settings.phone_region, exclude=exclude),
             contacts.save_company, self.actor, data, self.company_id, region=self.settings.phone_region,
         )
 

@@ -222,9 +222,10 @@ class PersonForm(CustomFieldsMixin, FormModal["FormResult | None"]):
         if data is None:
             return
         exclude = ("person", self.person_id) if self.person_id else None
+        phones, emails = checks.new_entries([p.raw for p in data.phones], data.emails, self.loaded, self.settings.phone_region)
         self.check_then_save(
             "person",
-            dict(phones=[p.raw for p in data.phones], emails=data.emails, region=self.settings.phone_region, exclude=exclude),
+            dict(phones=phones, emails=emails, region=self.settings.phone_region, exclude=exclude),
             contacts.save_person, self.actor, data, self.person_id, region=self.settings.phone_region,
         )
 
