@@ -58,6 +58,8 @@ class FunnelScreen(CrmScreen):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.flt = BoardFilter()
+        self._owner_name = ""  # names for the filter line (the filter itself holds ids)
+        self._tag_name = ""
         self.collapsed: set[str] = set(CLOSED)
         self.limits: dict[int, int] = {}
         self.col_index = 0
@@ -142,12 +144,12 @@ class FunnelScreen(CrmScreen):
         if f.scope == "mine":
             who = _("my deals")
         elif f.scope == "user":
-            who = _("deals of {name}").format(name=getattr(self, "_owner_name", "") or f"#{f.owner_id}")
+            who = _("deals of {name}").format(name=self._owner_name or f"#{f.owner_id}")
         else:
             who = _("all deals")
         out = [who]
         if f.tag_id is not None:
-            out.append("#" + (getattr(self, "_tag_name", "") or str(f.tag_id)))
+            out.append("#" + (self._tag_name or str(f.tag_id)))
         if f.close_from or f.close_to:
             out.append(_("close {start}–{end}").format(start=formatting.short_date(f.close_from) if f.close_from else "…",
                                                        end=formatting.short_date(f.close_to) if f.close_to else "…"))
