@@ -31,6 +31,9 @@ KIND_SHORT = {
 }
 
 
+TOP = 0  # reload(keep=TOP): a new day starts at its first row
+
+
 def kind_short(kind: str) -> str:
     return _(KIND_SHORT.get(kind, kind))
 
@@ -115,6 +118,7 @@ class PlanScreen(CrmScreen):
         self.day = view.day
         self.rows = {str(r.id): r for r in view.rows}
         table = self.table
+        previous_index = table.cursor_row if table.row_count else 0
         table.clear(columns=True)
         width = max(60, self.size.width or 80)
         fixed = 13 + 7 + 17 + 10 + 1  # time, kind, phone, cell paddings, scrollbar
@@ -125,7 +129,8 @@ class PlanScreen(CrmScreen):
         table.add_column(_("Subject"), width=subj, key="subject")
         table.add_column(_("Client"), width=rest - subj, key="client")
         table.add_column(_("Phone"), width=17, key="phone")
-        target_index = 0
+        # stay on the same activity; if it left the day (moved, done on another day) stay on its place
+        target_index = 0 if keep == TOP else min(previous_index, max(0, len(view.rows) - 1))
         for i, r in enumerate(view.rows):
             table.add_row(*self._cells(r, view), key=str(r.id))
             if keep is not None and r.id == keep:
@@ -222,16 +227,16 @@ class PlanScreen(CrmScreen):
         if self.view is None:
             return
         self.day = self.view.day + dt.timedelta(days=step)
-        self.reload()
+        self.reload(keep=TOP)
 
     def action_today(self) -> None:
         self.day = None
-        self.reload()
+        self.reload(keep=TOP)
 
     def action_tomorrow(self) -> None:
         today = self.view.today if self.view else self.crm.today_local()
         self.day = today + dt.timedelta(days=1)
-        self.reload()
+        self.reload(keep=TOP)
 
     def action_reload(self) -> None:
         self.reload()
@@ -245,7 +250,7 @@ class PlanScreen(CrmScreen):
         def picked(user_id: int | None) -> None:
             if user_id is not None:
                 self.user_id = user_id
-                self.reload()
+                self.reload(keep=TOP)
 
         self.run_db(plan_svc.users_to_view, self.actor,
                     done=lambda users: self.app.push_screen(UserPickerModal(users, self.user_id), picked),
