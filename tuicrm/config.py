@@ -42,7 +42,9 @@ class Settings:
     def defaults(cls) -> "Settings":
         return cls()
 
-    def validate(self) -> None:
+    def validate(self, *, cross: bool = True) -> None:
+        """Raise ConfigError naming the first bad value. ``cross=False`` skips the checks that
+        compare two keys (used while a file is read key by key)."""
         if self.language not in LANGUAGES:
             raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}")
         if self.phone_format not in PHONE_FORMATS:
@@ -53,7 +55,7 @@ class Settings:
         for name in ("workday_start", "workday_end"):
             if not _HHMM.match(getattr(self, name)):
                 raise ConfigError(f"{name} must be a time like 09:00, not {getattr(self, name)!r}")
-        if self.workday_start >= self.workday_end:
+        if cross and self.workday_start >= self.workday_end:
             raise ConfigError("workday_start must be before workday_end")
         if self.phone_region != "RU":  # RU needs no look-up (and `tuicrm lookup` no extra import)
             import phonenumbers
@@ -112,10 +114,15 @@ def load(path: Path | None = None) -> Settings:
         previous = getattr(settings, key)
         setattr(settings, key, value)
         try:
-            settings.validate()
+            settings.validate(cross=False)
         except ConfigError as exc:
             setattr(settings, key, previous)
             settings.warnings.append(f"{path}: {exc}; default kept")
+    try:
+        settings.validate()
+    except ConfigError as exc:  # two keys that do not fit together: both back to the defaults
+        settings.workday_start, settings.workday_end = Settings.workday_start, Settings.workday_end
+        settings.warnings.append(f"{path}: {exc}; default kept for both")
     return settings
 
 

@@ -74,6 +74,7 @@ theme = 42
         ('timezone = "Mars/Olympus"', "timezone", "IANA zone"),
         ('workday_start = "9am"', "workday_start", "a time like 09:00"),
         ('workday_end = "07:00"', "workday_end", "workday_start must be before workday_end"),
+        ('workday_start = "19:00"', "workday_start", "workday_start must be before workday_end"),
         ('keymap = { "contacts.new" = 5 }', "keymap", "keymap values must be key names"),
     ],
 )
@@ -82,6 +83,13 @@ def test_bad_values_are_reported_and_defaults_kept(tmp_path, line, key, message)
     assert getattr(s, key) == getattr(Settings(), key)
     assert s.user == "anna"
     assert len(s.warnings) == 1 and message in s.warnings[0] and "default kept" in s.warnings[0]
+
+
+def test_keys_that_depend_on_each_other_apply_in_any_order(tmp_path):
+    s = config.load(write(tmp_path / "c.toml", 'workday_start = "19:00"\nworkday_end = "23:30"\n'))
+    assert (s.workday_start, s.workday_end, s.warnings) == ("19:00", "23:30", [])
+    s = config.load(write(tmp_path / "c.toml", 'workday_end = "06:00"\nworkday_start = "05:00"\n'))
+    assert (s.workday_start, s.workday_end, s.warnings) == ("05:00", "06:00", [])
 
 
 def test_region_is_case_insensitive(tmp_path):
