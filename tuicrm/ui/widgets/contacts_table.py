@@ -23,7 +23,7 @@ WIDE = 110  # from this width on, company/position/owner get their own columns
 COLUMN_TITLES = {
     "name": N_("Name"), "company": N_("Company"), "position": N_("Position"), "company_pos": N_("Company, position"),
     "segment": N_("Segment"), "industry": N_("Industry"), "segment_ind": N_("Segment, industry"), "phone": N_("Phone"),
-    "owner": N_("Owner"), "last": N_("Last"), "next": N_("Next task"),
+    "owner": N_("Owner"), "last": N_("Contacted"), "next": N_("Next task"),
 }
 
 
@@ -36,7 +36,7 @@ def columns_for(kind: str, width: int) -> list[tuple[str, int]]:
     else:
         text_cols = ["name", "segment", "industry", "owner"] if wide else ["name", "segment_ind"]
         weights = {"name": 6, "segment": 3, "industry": 3, "owner": 3, "segment_ind": 4}
-    fixed = {"phone": 17, "last": 8, "next": 18 if wide else 13}
+    fixed = {"phone": 17, "last": 9, "next": 18 if wide else 13}
     order = text_cols[:1] + text_cols[1:3] + ["phone"] + text_cols[3:] + ["last", "next"]
     if not wide:
         order = text_cols + ["phone", "last", "next"]
