@@ -63,6 +63,7 @@ POLICIES = ("merge", "skip", "create")
 MAX_PROBLEMS = 1000  # kept in the report (all are counted)
 MAX_REJECTED_ROWS = 100_000  # kept for the rejected-rows file
 SAMPLE_ROWS = 5
+COMPANY_CARDS_MAX = 30_000  # company cards kept between chunks (bounded memory)
 PHONE_CACHE_MAX = 50_000  # parsed cells kept for repeated numbers (company switchboards); bounded memory
 
 PERSON_FILL = ("position", "birthday", "source", "owner")
@@ -229,6 +230,7 @@ class _Ctx:
         self.region = region
         self.report = report
         self.phone_cache: dict[object, list] = {}
+        self.company_cards: dict[int, "Card"] = {}
         self.owner_cache: dict[str, int | None] = {}
         self.tag_cache: dict[str, int] = {}
         self.stage_cache: dict[str, int] | None = None
@@ -243,6 +245,11 @@ class _Ctx:
                 self.phone_cache.clear()
             self.phone_cache[value] = hit
         return [(p, kind) for p in hit]
+
+    def keep_company(self, card) -> None:
+        if len(self.company_cards) >= COMPANY_CARDS_MAX:
+            self.company_cards.clear()
+        self.company_cards[card.id] = card
 
     def owner(self, name: str) -> int | None:
         key = search_key(name)
@@ -451,6 +458,11 @@ class _Chunk:
     def _existing(self, kind: str, ids: list[int]) -> None:
         """Load base cards (fields, phones, emails, tags, notes) for merging."""
         cache = self.loaded_p if kind == "person" else self.loaded_c
+        if kind == "company":  # companies recur on many rows: their cards live for the whole import
+            shared = self.ctx.company_cards
+            for i in ids:
+                if i not in cache and i in shared:
+                    cache[i] = shared[i]
         ids = [i for i in ids if i not in cache]
         if not ids:
             return
@@ -461,6 +473,8 @@ class _Chunk:
             card = Card(kind, id=row["id"], new=row["import_batch"] == self.ctx.batch_id, fresh=False)
             card.fields = {f: row.get(f) for f in fill}
             cache[card.id] = card
+            if kind == "company":
+                self.ctx.keep_company(card)
         owner = Phone.person if kind == "person" else Phone.company
         for oid, e164, raw, pos in Phone.select(owner, Phone.e164, Phone.raw, Phone.position).where(owner.in_(ids)).tuples():
             c = cache[oid]
@@ -775,6 +789,7 @@ class _Chunk:
             ids = _insert_returning(Company, rows)
             for c, cid in zip(self.companies, ids):
                 c.id, c.fresh = cid, False
+                ctx.keep_company(c)
                 items.append(dict(batch=ctx.batch_id, entity=Entity.COMPANY, entity_id=cid, action="created", before=None))
             _insert(SearchToken, [dict(token=w, kind="c", ref_id=c.id) for c in self.companies for w in tokens(c.fields["name"])])
             rep.companies_created += len(self.companies)
