@@ -191,8 +191,8 @@ class CrmApp(App):
     def save_settings(self) -> None:
         try:
             config_mod.save(self.session.settings)
-        except OSError as exc:
-            self.notify(_("Could not save settings: {error}").format(error=exc.strerror or exc), severity="error")
+        except (OSError, config_mod.ConfigError) as exc:  # ConfigError: a bad value is never written
+            self.notify(_("Could not save settings: {error}").format(error=getattr(exc, "strerror", None) or exc), severity="error")
 
     # --- unsaved input guard for quit ------------------------------------------------------
     def mark_unsaved(self, key: str, unsaved: bool = True) -> None:
