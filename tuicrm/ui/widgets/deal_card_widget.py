@@ -41,17 +41,18 @@ class DealCardWidget(Static):
 
     DEFAULT_CLASSES = "deal-card"
 
-    def __init__(self, info: CardInfo, *, today: dt.date | None = None, zone=None) -> None:
+    def __init__(self, info: CardInfo, *, today: dt.date | None = None, zone=None, closed: bool = False) -> None:
         super().__init__()
         self.today = today
         self.zone = zone
+        self.closed = closed  # in Won/Lost: no "next step" mark
         self.info = info
         self.show(info)
 
     def show(self, info: CardInfo) -> None:
         self.info = info
         self.set_class(info.stale, "-stale")
-        self.set_class(info.next_at is None, "-no-next")
+        self.set_class(info.next_at is None and not self.closed, "-no-next")
         self.update(self.render_text(info))
 
     def render_text(self, info: CardInfo, width: int = 22) -> Text:
@@ -68,6 +69,8 @@ class DealCardWidget(Static):
             t.append(f"⚠{days}", style="bold reverse")
         else:
             t.append(days)
+        if self.closed:
+            return t
         t.append(" · ")
         if info.next_at is None:
             t.append(_("no next step"), style="bold underline")

@@ -68,7 +68,8 @@ class StageColumn(Vertical):
             if widget.info != info:
                 widget.show(info)
         if len(cards) > len(self.cards):
-            new = [DealCardWidget(info, today=self.today, zone=self.zone) for info in cards[len(self.cards):]]
+            new = [DealCardWidget(info, today=self.today, zone=self.zone, closed=col.kind != "open")
+                   for info in cards[len(self.cards):]]
             self.cards.extend(new)
             more = body.query(MoreRow)
             if more:
