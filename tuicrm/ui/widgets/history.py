@@ -40,7 +40,7 @@ def entry_text(e: Entry, company_card: bool) -> str:
         parts.append(_("{title}, {amount}, stage {stage}").format(
             title=e.subject, amount=formatting.money(e.amount_minor or 0, e.currency or "RUB"), stage=e.to_stage or ""))
     elif e.source == "stage":
-        parts.append(_("{deal}: {old} → {new}").format(deal=e.deal or "", old=e.from_stage or "", new=e.to_stage or ""))
+        parts.append(_("{old} → {new}: {deal}").format(deal=e.deal or "", old=e.from_stage or "", new=e.to_stage or ""))
         if e.subject:
             parts.append("— " + e.subject)
     if e.deal and e.source in ("activity", "note"):
