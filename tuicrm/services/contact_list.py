@@ -100,7 +100,10 @@ def _filtered(kind: str, actor: Actor, flt: ListFilter):
         if kind == "company":
             q = q.where(Company.segment == flt.segment)
         else:
-            q = q.where(Person.company.in_(Company.select(Company.id).where(Company.segment == flt.segment)))
+            # a probe per person on the company's primary key, in the list's own order: stops
+            # after a page; "IN (companies of the segment)" made SQLite gather and sort them all
+            C = Company.alias()
+            q = q.where(peewee.fn.EXISTS(C.select(peewee.SQL("1")).where((C.id == Person.company) & (C.segment == flt.segment))))
     return model, q
 
 
