@@ -236,9 +236,9 @@ def test_random_bad_files_never_raise_or_leave_a_partial_batch(session, actor, t
     assert counts() == before[0]
 
 
-def test_second_core_phone_parsing_gives_the_same_base(session, actor, tmp_path, engine):
-    if engine != "sqlite":
-        pytest.skip("the worker process is engine-independent; once is enough")
+def test_second_core_phone_parsing_gives_the_same_base(ui_session, tmp_path):
+    """The worker process is engine-independent: SQLite only."""
+    actor = ui_session.actor
     rows = [[f"Человек {i}", f"ООО Фирма {i % 7}", f"8 916 {i:03d}-45-67", 9031000000.0 + i if i % 2 else None] for i in range(60)]
     path = write_xlsx(tmp_path / "p.xlsx", ["ФИО", "Компания", "Телефон", "Мобильный телефон"], rows)
     rep = importer.run_import(actor, path, workers=1, chunk_size=16)
