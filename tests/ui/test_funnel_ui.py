@@ -111,6 +111,23 @@ async def test_move_forward_and_back_by_keys(ui_session, frozen_clock):
         assert "Racks" in titles(screen, 2) and "Racks" not in titles(screen, 0)
         assert any("someone else" in n.message for n in app._notifications)
 
+        # a long column: a page of cards and a "+N more" row that loads the next page
+        for i in range(13):
+            deals.create_deal(data["bob"], f"Bulk {i:02d}", stage_id=data["stages"]["Negotiation"], created_at=NOW)
+        before = screen.loaded
+        await pilot.press("r")
+        await until(pilot, lambda: screen.loaded > before)
+        await pilot.press(*["h"] * 5, "l", "l", "l")
+        column = screen.view.columns[screen.col_index]
+        assert column.column.name == "Negotiation" and (len(column.cards), column.column.more) == (12, 2)
+        assert "+2 more" in str(column.more_row.render())
+        await pilot.press(*["j"] * 12)
+        assert screen.selected() is None and screen.row_index == 12  # on the "+2 more" row
+        before = screen.loaded
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.loaded > before)
+        assert (len(column.cards), column.column.more, column.more_row) == (14, 0, None)
+
 
 async def test_won_with_amount_then_lost_with_reason_and_competitor(ui_session, frozen_clock):
     data = build_board_data(ui_session.actor)
@@ -159,6 +176,20 @@ async def test_won_with_amount_then_lost_with_reason_and_competitor(ui_session, 
         assert LossReason.get_by_id(deal.loss_reason_id).name == "Chose a competitor"
         assert Competitor.get_by_id(deal.competitor_id).name == "Acme Cables"
         assert history(deal.id)[-1] == "Lost"
+
+        # reopen: show Won/Lost, go to the won Forklift, one stage back → Negotiation, recorded
+        before = screen.loaded
+        await pilot.press("c")
+        await until(pilot, lambda: screen.loaded > before and not screen.view.columns[4].column.collapsed)
+        await pilot.press("l", "l", "k", "k", "j")  # Won: Old order, Forklift (same time, newer id first)
+        assert screen.selected().title == "Forklift"
+        before = screen.loaded
+        await pilot.press("H")
+        await until(pilot, lambda: screen.loaded > before and "Forklift" in titles(screen, 3))
+        forklift = Deal.get_by_id(data["ids"]["forklift"])
+        assert forklift.stage_id == data["stages"]["Negotiation"] and forklift.closed_at is None
+        assert history(forklift.id)[-2:] == ["Won", "Negotiation"]
+        assert screen.selected().title == "Forklift" and screen.col_index == 3
 
 
 async def test_filter_by_owner_then_edit_with_bad_amount(ui_session, frozen_clock):
