@@ -392,6 +392,7 @@ class Activity(Editable):
             (("done_at", "assignee", "kind", "outcome", "archived_at"), False),
             (("assignee", "done_at", "kind", "outcome", "archived_at"), False),  # reports: per manager
             (("assignee", "due_at", "done_at", "archived_at"), False),  # reports: planned in a period
+            (("assignee", "done_at", "due_at"), False),  # plan: a user's overdue open items, oldest first
             (("due_at",), False),
             (("created_at",), False),
         )
