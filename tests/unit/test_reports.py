@@ -141,6 +141,9 @@ def test_activity_moscow(crm, actor):
     assert calls.values[29] == 0
     assert sum(calls.values) == 3
     assert r.totals["done"] == 6
+    matrix = rows_by_name(r.tables[1])  # done per manager per day, then the total
+    assert matrix["Ann Antonova"][0] == 1 and matrix["Ann Antonova"][9] == 2 and matrix["Ann Antonova"][-1] == 5
+    assert matrix["Bob Borisov"][4] == 1 and sum(matrix["Cid Cidorov"]) == 0
 
 
 def test_activity_utc_moves_the_boundary_calls(crm, actor):
@@ -149,6 +152,7 @@ def test_activity_utc_moves_the_boundary_calls(crm, actor):
     assert rows["Ann Antonova"] == (1, 1, 1, 1, 1, 5, 6, 5, 1, 1, 1)
     calls = next(s for s in r.chart.series if s.name == "Calls")
     assert calls.values[0] == 0 and calls.values[29] == 1
+    assert rows_by_name(r.tables[1])["Ann Antonova"][29] == 1
 
 
 def test_activity_by_week_and_month(crm, actor):

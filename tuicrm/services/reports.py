@@ -70,6 +70,8 @@ REPORT_TITLES = {
 }
 BUCKETS = ("auto", "day", "week", "month")
 DONE_PER = {"day": N_("Done per day"), "week": N_("Done per week"), "month": N_("Done per month")}
+DONE_BY_MANAGER = {"day": N_("Done by manager and day"), "week": N_("Done by manager and week"),
+                   "month": N_("Done by manager and month")}
 WON_LOST_BY = {"day": N_("Won and lost by day"), "week": N_("Won and lost by week"), "month": N_("Won and lost by month")}
 MAX_BUCKETS = 400
 BUCKET_PARTS_MAX = 62  # up to this many buckets: one range query per bucket (UNION ALL), else CASE
@@ -529,6 +531,27 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             continue
         per_bucket[int(b)] = {g: int(c or 0) for (g, _label, _kinds), c in zip(KIND_GROUPS, counts)}
 
+    # done per manager per bucket: per bucket, per manager in the order of (assignee, done_at, …)
+    per_user_bucket: dict[tuple[int | None, int], int] = {}
+    if len(buckets) <= BUCKET_PARTS_MAX:
+        parts = [
+            scoped(Activity.select(peewee.Value(i), Activity.assignee, fn.COUNT(SQL("*")))
+                   .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc))).group_by(Activity.assignee)
+            for i, b in enumerate(buckets)
+        ]
+        matrix_q = parts[0]
+        for part in parts[1:]:
+            matrix_q = matrix_q + part  # UNION ALL
+    else:
+        b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
+        matrix_q = scoped(
+            Activity.select(b_expr, Activity.assignee, fn.COUNT(SQL("*")))
+            .where((Activity.done_at >= start) & (Activity.done_at < end))
+        ).group_by(SQL("1"), SQL("2"))
+    for b, uid, n in matrix_q.tuples():
+        if b is not None:
+            per_user_bucket[(uid, int(b))] = int(n)
+
     # per manager in the order of the covering index (assignee, due_at, done_at, archived_at)
     planned_q = scoped(
         Activity.select(Activity.assignee, fn.COUNT(SQL("*")), count_if(Activity.done_at.is_null(False)))
@@ -570,9 +593,16 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
         if grp != "other" or any(per_bucket.get(i, {}).get("other") for i in range(len(buckets)))
     )
     chart = Chart(_(DONE_PER[granularity]), labels, series, "stacked", INT)
+    matrix_rows = []
+    for uid in users:
+        counts = [per_user_bucket.get((uid, i), 0) for i in range(len(buckets))]
+        matrix_rows.append((names.get(uid, f"#{uid}"), *counts, sum(counts)))
+    matrix = Table(_(DONE_BY_MANAGER[granularity]), (_("Manager"), *labels, _("Total")),
+                   (TEXT,) + (INT,) * (len(buckets) + 1), tuple(matrix_rows))
     totals = dict(zip(("calls_out", "calls_in", "meetings", "emails", "tasks_done", "done", "planned",
                        "planned_done", "overdue", "reached", "not_reached"), tot))
-    return ReportResult("activity", _(REPORT_TITLES["activity"]), period, granularity, chart, (table, chart.table()), totals)
+    return ReportResult("activity", _(REPORT_TITLES["activity"]), period, granularity, chart,
+                        (table, matrix, chart.table()), totals)
 
 
 # --- b. funnel ------------------------------------------------------------------------------
