@@ -112,7 +112,7 @@ def main() -> int:
         full_samples.append((t4 - t3) * 1000 + (t1 - t0) * 1000)
     # put the moved deals back exactly: stage_entered_at and the history rows of this run
     for d in movers:
-        Deal.update(stage_entered_at=d.stage_entered_at, position=d.position).where(Deal.id == d.id).execute()
+        Deal.update(stage_entered_at=d.stage_entered_at, position=d.position, updated_at=d.updated_at).where(Deal.id == d.id).execute()
 
     import statistics
 
@@ -137,9 +137,12 @@ def main() -> int:
         db.close()
         asyncio.run(ui_check(args.db))
         open_large(args.db)
-        Deal.update(stage_entered_at=saved.stage_entered_at, position=saved.position).where(Deal.id == saved.id).execute()
-    StageChange.delete().where(StageChange.id > start_sc).execute()
-    AuditLog.delete().where((AuditLog.id > start_audit) & (AuditLog.entity == "deal")).execute()
+        Deal.update(stage_entered_at=saved.stage_entered_at, position=saved.position, updated_at=saved.updated_at).where(
+            Deal.id == saved.id).execute()
+    moved_ids = [d.id for d in movers] + ([saved.id] if not args.no_ui else [])
+    # only the rows this run added for the deals it moved (others may be using the same base)
+    StageChange.delete().where((StageChange.id > start_sc) & StageChange.deal.in_(moved_ids)).execute()
+    AuditLog.delete().where((AuditLog.id > start_audit) & (AuditLog.entity == "deal") & AuditLog.entity_id.in_(moved_ids)).execute()
     return 0
 
 
