@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import peewee
 from peewee import (
     SQL,
     BigIntegerField,
     BooleanField,
-    CharField,
     Check,
     DatabaseProxy,
     DateField,
@@ -27,10 +27,28 @@ from peewee import (
     IntegerField,
     Model,
     SmallIntegerField,
-    TextField,
 )
 
 database = DatabaseProxy()
+
+
+class _NoNul:
+    """PostgreSQL text cannot hold NUL characters (SQLite can): a pasted or imported NUL is
+    dropped on the way in, the same on both engines, instead of failing the whole write."""
+
+    def db_value(self, value):
+        value = super().db_value(value)
+        if isinstance(value, str) and "\x00" in value:
+            value = value.replace("\x00", "")
+        return value
+
+
+class CharField(_NoNul, peewee.CharField):
+    pass
+
+
+class TextField(_NoNul, peewee.TextField):
+    pass
 
 
 def _system_utcnow() -> dt.datetime:
