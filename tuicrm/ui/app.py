@@ -106,6 +106,7 @@ class CrmApp(App):
         translate_bindings(self)
         self._wanted_theme = theme or session.settings.theme
         self._too_small_shown = False
+        self._zone = None
         self._crm_ready = False
 
     # --- start ---------------------------------------------------------------------------
@@ -133,7 +134,12 @@ class CrmApp(App):
         return formatting.to_local(self.clock(), self.user_zone()).date()
 
     def user_zone(self):
-        return formatting.zone(self.session.settings.timezone or None)
+        """The current user's zone (User.timezone, else settings, else the machine's), read once."""
+        if self._zone is None:
+            from tuicrm.services.plan import user_zone
+
+            self._zone = user_zone(self.session.actor.user_id, self.session.settings.timezone or None)
+        return self._zone
 
     # --- panes ---------------------------------------------------------------------------
     def switch_pane(self, pane: str) -> None:
