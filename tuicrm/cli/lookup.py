@@ -11,18 +11,8 @@ import sys
 import click
 
 from tuicrm.cli.common import EXIT_NOTHING, EXIT_OK, cli_errors, command
-from tuicrm.i18n import N_, _
-
-
-PHONE_KINDS = {"mobile": N_("mobile"), "work": N_("work"), "home": N_("home"), "fax": N_("fax"), "other": N_("other")}
-ACTIVITY_KINDS = {
-    "call_out": N_("Outgoing call"), "call_in": N_("Incoming call"), "email": N_("Email"), "fax": N_("Fax"),
-    "letter": N_("Letter"), "meeting": N_("Meeting"), "task": N_("Task"),
-}
-OUTCOMES = {
-    "reached": N_("Reached"), "no_answer": N_("No answer"), "busy": N_("Busy"), "call_back": N_("Call back"),
-    "refused": N_("Refused"), "other": N_("Other"),
-}
+from tuicrm.i18n import _
+from tuicrm.labels import ACTIVITY_KINDS, OUTCOMES, PHONE_KINDS
 
 
 def _zone(name: str | None):

@@ -57,17 +57,11 @@ def check_emails(text: str) -> tuple[str, bool]:
 import datetime as dt  # noqa: E402
 
 from tuicrm import formatting  # noqa: E402
-from tuicrm.i18n import N_  # noqa: E402
+from tuicrm.labels import ACTIVITY_KINDS, OUTCOMES  # noqa: E402
 from tuicrm.services.when import WhenError, parse_when  # noqa: E402
 
-KIND_LABELS = {
-    "call_out": N_("Outgoing call"), "call_in": N_("Incoming call"), "email": N_("Email"), "fax": N_("Fax"),
-    "letter": N_("Letter"), "meeting": N_("Meeting"), "task": N_("Task"),
-}
-OUTCOME_LABELS = {
-    "reached": N_("reached"), "no_answer": N_("no answer"), "busy": N_("busy"), "call_back": N_("call back"),
-    "refused": N_("refused"), "other": N_("other"),
-}
+KIND_LABELS = ACTIVITY_KINDS
+OUTCOME_LABELS = OUTCOMES
 
 
 def now_local(app) -> dt.datetime:

@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Input, Static
 
 from tuicrm import formatting
 from tuicrm.i18n import N_, _
+from tuicrm.labels import ACTIVITY_KINDS
 from tuicrm.model.enums import ActivityKind, Outcome
 from tuicrm.services import plan as plan_svc
 from tuicrm.services.base import ValidationError
@@ -37,10 +38,7 @@ OUTCOME_KEYS = (
 )
 KIND_ORDER = (ActivityKind.CALL_OUT, ActivityKind.MEETING, ActivityKind.TASK, ActivityKind.EMAIL,
               ActivityKind.LETTER, ActivityKind.FAX, ActivityKind.CALL_IN)
-KIND_NAMES = {
-    "call_out": N_("Outgoing call"), "call_in": N_("Incoming call"), "email": N_("Email"), "fax": N_("Fax"),
-    "letter": N_("Letter"), "meeting": N_("Meeting"), "task": N_("Task"),
-}
+KIND_NAMES = ACTIVITY_KINDS
 
 
 @dataclass(frozen=True)

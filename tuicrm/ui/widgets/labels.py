@@ -9,34 +9,22 @@ from tuicrm import formatting
 from tuicrm.i18n import N_, _
 from tuicrm.services import phones as phone_svc
 
-PHONE_KINDS = {"mobile": N_("mobile"), "work": N_("work"), "home": N_("home"), "fax": N_("fax"), "other": N_("other")}
-EMAIL_KINDS = {"work": N_("work"), "personal": N_("personal"), "other": N_("other")}
-ACTIVITY_KINDS = {
-    "call_out": N_("Outgoing call"), "call_in": N_("Incoming call"), "email": N_("Email"), "fax": N_("Fax"),
-    "letter": N_("Letter"), "meeting": N_("Meeting"), "task": N_("Task"), "note": N_("Note"), "deal": N_("Deal"),
-    "stage": N_("Stage"),
-}
-OUTCOMES = {
-    "reached": N_("reached"), "no_answer": N_("no answer"), "busy": N_("busy"), "call_back": N_("call back"),
-    "refused": N_("refused"), "other": N_("other"),
-}
-# the reasons services.phones gives for an invalid number
-PHONE_REASONS = [
-    N_("no digits"), N_("too many digits for one number"), N_("digits do not form one number"),
-    N_("too short: no area code?"), N_("not a valid number"), N_("wrong number of digits"), N_("unknown country code"),
-    N_("not a phone number"), N_("too short"), N_("too long"),
-]
+from tuicrm.labels import (  # noqa: E402,F401 - the shared tables, re-exported for the panes
+    ACTIVITY_KINDS as _ACTIVITY_KINDS,
+    EMAIL_KINDS,
+    HISTORY_KINDS,
+    OUTCOMES,
+    PHONE_KINDS,
+    PHONE_REASONS,
+    label,
+)
+
+ACTIVITY_KINDS = HISTORY_KINDS  # the card's timeline labels notes, deals and stage changes too
 FIELD_LABELS = [
     N_("Last name"), N_("First name"), N_("Middle name"), N_("Position"), N_("Company"), N_("Birthday"), N_("Source"),
     N_("Owner"), N_("Legal form"), N_("Tax id"), N_("KPP"), N_("OGRN"), N_("Address"), N_("Site"), N_("Industry"),
     N_("Segment"),
 ]
-
-
-def label(table: dict[str, str], code: str | None) -> str:
-    if not code:
-        return ""
-    return _(table.get(code, code))
 
 
 def phone_text(session, e164: str | None, raw: str | None) -> str:
