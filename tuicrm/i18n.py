@@ -1,9 +1,8 @@
-"""Translations: gettext catalogs (``tuicrm/locale/<lang>/*.po``) read with babel at start.
+"""Translations: the gettext catalog ``tuicrm/locale/<lang>/tuicrm.po``, read with babel.
 
-English strings are the message ids. Each area of the app keeps its own .po file
-(``contacts.po``, ``plan.po``, …); all files of a language are merged. ``_()`` translates into
-the current language, ``N_()`` only marks a string for extraction (class-level constants that
-are translated where they are shown).
+English strings are the message ids, one translation each (tests/unit/test_i18n.py checks that
+every string the code marks is translated). ``_()`` translates into the current language,
+``N_()`` only marks a string for extraction (tables translated where they are shown).
 """
 
 from __future__ import annotations
