@@ -8,7 +8,6 @@ from tuicrm.ui.app import create_app
 from tuicrm.ui.screens.card import CardScreen
 from tuicrm.ui.screens.contacts import ContactsScreen
 from tuicrm.ui.widgets.contacts_table import ContactsTable
-from tuicrm.ui.widgets.history import HistoryTable
 from tuicrm.ui.widgets.search_box import ResultsTable, SearchInput
 
 

@@ -2,7 +2,6 @@
 opens the existing card, a logged call appears in the history, a merge keeps everything."""
 
 import pytest
-from textual.widgets import DataTable
 
 from tests.ui.contacts_helpers import seed, until
 from tuicrm.model import Activity, Email, Person, Phone

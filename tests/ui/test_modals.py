@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from tuicrm.model import Activity, Company, Note, Person, Phone
-from tuicrm.services import contacts, users
+from tuicrm.model import Company, Person, Phone
+from tuicrm.services import contacts
 from tuicrm.ui.app import create_app
 from tuicrm.ui.modals.client_picker import ClientPicker
 from tuicrm.ui.modals.company_form import CompanyForm

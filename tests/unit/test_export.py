@@ -7,7 +7,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from tuicrm.model import Company, Deal, Email, Person, Phone, PersonTag
+from tuicrm.model import Company, Deal, Person, PersonTag
 from tuicrm.services import contacts, deals
 from tuicrm.transfer import exporter, importer
 from tuicrm.transfer.readers import open_table

@@ -6,7 +6,7 @@ import pytest
 
 from tuicrm.model import Activity, AuditLog, Company, Deal, Person, Stage
 from tuicrm.services import activities, contacts, deals, users
-from tuicrm.services.base import Actor, Conflict, Forbidden
+from tuicrm.services.base import Conflict, Forbidden
 
 
 @pytest.fixture

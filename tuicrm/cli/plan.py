@@ -139,7 +139,6 @@ def register(main: click.Group) -> None:
         """Print a day's calls and tasks (overdue first, then by time). --user NAME: whose plan
         (a login or a name of an existing user; default: the current user)."""
         with cli_errors():
-            from tuicrm.i18n import _
             from tuicrm.model import utcnow
             from tuicrm.services import plan
 

@@ -367,7 +367,7 @@ def build_demo(path: Path, *, fresh: bool = True, lang: str = "ru") -> dict[str,
             if p.exists():
                 p.unlink()
         exists = False
-    session = open_session(f"sqlite:///{path}", Settings(language=lang), user=DEMO_LOGIN)
+    open_session(f"sqlite:///{path}", Settings(language=lang), user=DEMO_LOGIN)
     try:
         if not exists or not Company.select().exists():
             with write_tx():

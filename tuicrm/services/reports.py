@@ -31,7 +31,7 @@ import calendar
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 import peewee
@@ -58,7 +58,7 @@ from tuicrm.model import (
     User,
     utcnow,
 )
-from tuicrm.model.enums import ActivityKind, Entity, Outcome, Role, StageKind
+from tuicrm.model.enums import ActivityKind, Outcome, StageKind
 from tuicrm.services.base import Actor, Forbidden, NotFound, ValidationError, audit, search_key, versioned_update
 
 REPORTS = ("activity", "funnel", "winloss", "forecast")
@@ -632,8 +632,7 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
     ).group_by(SQL("1"))
     now_counts = {sid: (int(n), int(s)) for sid, n, s in now_q.tuples()}
 
-    SC1, SC2 = StageChange.alias("sc1"), StageChange.alias("sc2")
-    ST1, ST2 = Stage.alias("st1"), Stage.alias("st2")
+    SC1 = StageChange.alias("sc1")
     D = Deal.alias("d")
 
     pipeline_stage_ids = [sid for (sid,) in Stage.select(Stage.id).where(Stage.pipeline == pipeline.id).tuples()]

@@ -46,7 +46,6 @@ from tuicrm.model import (
     PersonTag,
     Phone,
     SearchToken,
-    Stage,
     StageChange,
     Tag,
     utcnow,

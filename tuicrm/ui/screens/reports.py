@@ -21,7 +21,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Static
 
-from tuicrm import formatting
 from tuicrm.i18n import N_, _
 from tuicrm.services import reports
 from tuicrm.services.reports import TEXT, Filters, Period, ReportParams, ReportResult, SavedInfo

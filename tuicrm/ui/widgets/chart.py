@@ -134,7 +134,6 @@ class ReportChart(Vertical):
         plt.clear_figure()
         labels = list(chart.labels)
         data = [list(s.values) for s in chart.series]
-        names = [s.name for s in chart.series]
         markers = [PATTERNS[i % len(PATTERNS)] for i in range(len(data))] if self.mono else None
         colors = [COLORS[i % len(COLORS)] for i in range(len(data))]
         if chart.style == "hbar":  # one series, labels down the side, first label on top
