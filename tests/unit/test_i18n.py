@@ -71,8 +71,7 @@ def test_every_phone_reason_is_translatable():
 
 # Strings the code translates through a variable (service messages shown to the user, labels
 # looked up in tables, palette entries): extraction cannot see them, so they are listed here.
-TRANSLATED_AT_DISPLAY = [
-    # services.deals / funnel messages
+DEAL_MESSAGES = [  # raised by services.deals, shown translated by the Funnel pane
     "the amount cannot be negative", "a lost deal needs a reason: say why it was lost",
     "say which competitor won the deal", "only an admin may edit pipelines and stages", "a stage needs a name",
     "a pipeline needs a name", "a pipeline needs at least one open stage", "probability is a percent from 0 to 100",
@@ -80,6 +79,8 @@ TRANSLATED_AT_DISPLAY = [
     "a competitor needs a name", "enter an amount (a number, e.g. 125000)", "the amount is too large",
     "days before a deal goes stale: a whole number, or empty for never",
     "days before a deal goes stale cannot be negative", "that stage is not in this deal's pipeline",
+]
+TRANSLATED_AT_DISPLAY = DEAL_MESSAGES + [
     # import outcomes and policies
     "rejected", "ambiguous", "warning", "conflict", "Mobile phone", "Work phone", "Home phone", "Fax", "Persons",
     "Companies", "Deals", "Activities", "merge", "skip", "create", "merge: fill empty fields, add phones",
@@ -92,3 +93,8 @@ TRANSLATED_AT_DISPLAY = [
 
 def test_strings_translated_at_display_time():
     assert i18n.missing("ru", TRANSLATED_AT_DISPLAY) == []
+
+
+def test_deal_messages_are_the_ones_the_service_raises():
+    source = (ROOT / "services" / "deals.py").read_text(encoding="utf-8")
+    assert [m for m in DEAL_MESSAGES if f'"{m}"' not in source] == []

@@ -322,6 +322,19 @@ def validate_inn(inn: str | None) -> str | None:
     return inn
 
 
+def _add_card_details(
+    actor: Actor, phones: Iterable[PhoneIn | str], emails: Iterable[str], tags: Iterable[str], region: str, **card
+) -> None:
+    """The phones, emails and tags a new card is created with (``card``: person_id= or company_id=)."""
+    for p in phones:
+        p = p if isinstance(p, PhoneIn) else PhoneIn(p)
+        add_phones(actor, p.raw, p.kind, region=region, extension=p.extension, **card)
+    for e in emails:
+        add_emails(actor, e, **card)
+    if tags:
+        add_tags(actor, tags, **card)
+
+
 def create_company(
     actor: Actor,
     name: str,
@@ -352,13 +365,7 @@ def create_company(
             owner=owner_id if owner_id is not None else actor.user_id, visibility=visibility,
             created_by=actor.user_id, import_batch=import_batch_id,
         )
-        for p in phones:
-            p = p if isinstance(p, PhoneIn) else PhoneIn(p)
-            add_phones(actor, p.raw, p.kind, company_id=company.id, region=region, extension=p.extension)
-        for e in emails:
-            add_emails(actor, e, company_id=company.id)
-        if tags:
-            add_tags(actor, tags, company_id=company.id)
+        _add_card_details(actor, phones, emails, tags, region, company_id=company.id)
         reindex_company(company.id)
         audit(actor, Entity.COMPANY, company.id, "create", {"name": [None, name]})
     return company.id
@@ -397,13 +404,7 @@ def create_person(
             birthday=birthday, source=_clean(source), owner=owner_id if owner_id is not None else actor.user_id,
             visibility=visibility, created_by=actor.user_id, import_batch=import_batch_id,
         )
-        for p in phones:
-            p = p if isinstance(p, PhoneIn) else PhoneIn(p)
-            add_phones(actor, p.raw, p.kind, person_id=person.id, region=region, extension=p.extension)
-        for e in emails:
-            add_emails(actor, e, person_id=person.id)
-        if tags:
-            add_tags(actor, tags, person_id=person.id)
+        _add_card_details(actor, phones, emails, tags, region, person_id=person.id)
         reindex_person(person.id)
         audit(actor, Entity.PERSON, person.id, "create", {"full_name": [None, display]})
     return person.id
