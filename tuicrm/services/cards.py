@@ -9,7 +9,7 @@ import peewee
 
 from tuicrm.model import Activity, Company, Deal, Email, Person, Phone, Stage, User
 from tuicrm.services.base import Actor, Forbidden, NotFound
-from tuicrm.services.contacts import tags_of, visible
+from tuicrm.services.queries import tags_of, visible
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import peewee
 
 from tuicrm.model import Activity, Company, CompanyTag, Person, PersonTag, Phone, Tag, User
 from tuicrm.services.base import Actor, search_key
-from tuicrm.services.contacts import visible
+from tuicrm.services.queries import visible
 
 SORTS = ("name", "last", "next")
 KINDS = ("person", "company")

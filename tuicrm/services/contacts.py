@@ -17,6 +17,7 @@ from tuicrm.model import (
 )
 from tuicrm.model.enums import Entity, PhoneKind, Visibility
 from tuicrm.services import phones as phone_svc
+from tuicrm.services.queries import tags_of, visible  # noqa: F401 - part of this module's API
 from tuicrm.services.base import (
     Actor,
     Forbidden,
@@ -50,13 +51,6 @@ class CardRef:
 
 
 # --- visibility -------------------------------------------------------------------------------
-
-
-def visible(model: type[Person] | type[Company], actor: Actor) -> peewee.Expression:
-    """Cards the actor may see: all for heads/admins; shared ones and their own for managers."""
-    if actor.sees_all:
-        return peewee.SQL("1 = 1")
-    return (model.visibility == Visibility.SHARED) | (model.owner == actor.user_id)
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -242,14 +236,6 @@ def add_tags(actor: Actor, names: Iterable[str], *, person_id=None, company_id=N
                 PersonTag.insert(person=person_id, tag=t).on_conflict_ignore().execute()
             else:
                 CompanyTag.insert(company=company_id, tag=t).on_conflict_ignore().execute()
-
-
-def tags_of(*, person_id=None, company_id=None) -> list[str]:
-    if person_id:
-        q = Tag.select(Tag.name).join(PersonTag, on=(PersonTag.tag == Tag.id)).where(PersonTag.person == person_id)
-    else:
-        q = Tag.select(Tag.name).join(CompanyTag, on=(CompanyTag.tag == Tag.id)).where(CompanyTag.company == company_id)
-    return [name for (name,) in q.order_by(Tag.name).tuples()]
 
 
 # --- duplicates ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from tuicrm.model import Company, CompanyTag, Email, Person, PersonTag, Phone, S
 from tuicrm.services import phones as phone_svc
 from tuicrm.services.base import Actor, prefix_range, search_key, tokens
 from tuicrm.services.contact_list import int_in
-from tuicrm.services.contacts import visible
+from tuicrm.services.queries import visible
 
 
 @dataclass(frozen=True)

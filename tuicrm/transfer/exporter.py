@@ -19,7 +19,7 @@ import peewee
 from tuicrm.i18n import _
 from tuicrm.model import Activity, Company, CompanyTag, Deal, Email, Person, PersonTag, Phone, Stage, Tag, User
 from tuicrm.services.base import Actor, ServiceError
-from tuicrm.services.contacts import visible
+from tuicrm.services.queries import visible
 
 PAGE = 2000
 TEXT, DATE, DATETIME, MONEY, INT = "@", "dd.mm.yyyy", "dd.mm.yyyy hh:mm", "#,##0.00", "0"

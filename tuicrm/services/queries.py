@@ -1,0 +1,26 @@
+"""Small read helpers shared by search, cards, lists and exports: who may see a card, a card's
+tags. Kept apart from services.contacts (the write side) so read paths such as `tuicrm lookup`
+import little."""
+
+from __future__ import annotations
+
+import peewee
+
+from tuicrm.model import Company, CompanyTag, Person, PersonTag, Tag
+from tuicrm.model.enums import Visibility
+from tuicrm.services.base import Actor
+
+
+def visible(model: type[Person] | type[Company], actor: Actor) -> peewee.Expression:
+    """Cards the actor may see: all for heads/admins; shared ones and their own for managers."""
+    if actor.sees_all:
+        return peewee.SQL("1 = 1")
+    return (model.visibility == Visibility.SHARED) | (model.owner == actor.user_id)
+
+
+def tags_of(*, person_id=None, company_id=None) -> list[str]:
+    if person_id:
+        q = Tag.select(Tag.name).join(PersonTag, on=(PersonTag.tag == Tag.id)).where(PersonTag.person == person_id)
+    else:
+        q = Tag.select(Tag.name).join(CompanyTag, on=(CompanyTag.tag == Tag.id)).where(CompanyTag.company == company_id)
+    return [name for (name,) in q.order_by(Tag.name).tuples()]
