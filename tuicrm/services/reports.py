@@ -490,67 +490,50 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             )
         return q
 
-    # Two streaming passes instead of one GROUP BY (manager, bucket, kind), which SQLite must sort
-    # row by row: (1) per manager, kinds as conditional sums (read in the order of the covering
-    # index (assignee, done_at, …)); (2) per bucket, one range scan of (done_at, …) each.
-    def count_if(cond):  # COUNT(*) FILTER (WHERE …): SQLite ≥ 3.30 and PostgreSQL; cheaper than SUM(CASE)
+    # One streaming pass over the done activities of the period gives the three views (per
+    # manager, per bucket, manager × bucket): per bucket, one range scan of the covering index on
+    # done_at, grouped by manager, with a count per kind (COUNT … FILTER: SQLite ≥ 3.30 and
+    # PostgreSQL). Many buckets fall back to one CASE-bucketed GROUP BY.
+    def count_if(cond):
         return fn.COUNT(SQL("*")).filter(cond)
 
     all_kinds = [k.value for k in ActivityKind]
-    per_kind = [count_if(Activity.kind == k) for k in all_kinds]
-    reached = count_if(Activity.kind.in_(CALL_KINDS) & Activity.outcome.in_(REACHED))
-    done_q = scoped(
-        Activity.select(Activity.assignee, *per_kind, reached)
-        .where((Activity.done_at >= start) & (Activity.done_at < end))
-    ).group_by(Activity.assignee)
-    per_user: dict[int | None, dict[str, int]] = {}
-    calls_reached: dict[int | None, int] = {}
-    for user_id, *counts in done_q.tuples():
-        *kind_counts, n_reached = (int(c or 0) for c in counts)
-        per_user[user_id] = {k: n for k, n in zip(all_kinds, kind_counts) if n}
-        calls_reached[user_id] = n_reached
-
-    group_sums = [count_if(Activity.kind.in_(kinds)) for _g, _label, kinds in KIND_GROUPS]
-    per_bucket: dict[int, dict[str, int]] = {}
+    counts = [fn.COUNT(SQL("*")), *(count_if(Activity.kind == k) for k in all_kinds),
+              count_if(Activity.kind.in_(CALL_KINDS) & Activity.outcome.in_(REACHED))]
     if len(buckets) <= BUCKET_PARTS_MAX:
         parts = [
-            scoped(Activity.select(peewee.Value(i), *group_sums)
-                   .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc)))
-            for i, b in enumerate(buckets)
-        ]
-        bucket_q = parts[0]
-        for part in parts[1:]:
-            bucket_q = bucket_q + part  # UNION ALL
-    else:
-        b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
-        bucket_q = scoped(
-            Activity.select(b_expr, *group_sums).where((Activity.done_at >= start) & (Activity.done_at < end))
-        ).group_by(SQL("1"))
-    for b, *counts in bucket_q.tuples():
-        if b is None:
-            continue
-        per_bucket[int(b)] = {g: int(c or 0) for (g, _label, _kinds), c in zip(KIND_GROUPS, counts)}
-
-    # done per manager per bucket: per bucket, per manager in the order of (assignee, done_at, …)
-    per_user_bucket: dict[tuple[int | None, int], int] = {}
-    if len(buckets) <= BUCKET_PARTS_MAX:
-        parts = [
-            scoped(Activity.select(peewee.Value(i), Activity.assignee, fn.COUNT(SQL("*")))
+            scoped(Activity.select(peewee.Value(i), Activity.assignee, *counts)
                    .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc))).group_by(Activity.assignee)
             for i, b in enumerate(buckets)
         ]
-        matrix_q = parts[0]
+        done_q = parts[0]
         for part in parts[1:]:
-            matrix_q = matrix_q + part  # UNION ALL
+            done_q = done_q + part  # UNION ALL
     else:
         b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
-        matrix_q = scoped(
-            Activity.select(b_expr, Activity.assignee, fn.COUNT(SQL("*")))
+        done_q = scoped(
+            Activity.select(b_expr, Activity.assignee, *counts)
             .where((Activity.done_at >= start) & (Activity.done_at < end))
         ).group_by(SQL("1"), SQL("2"))
-    for b, uid, n in matrix_q.tuples():
-        if b is not None:
-            per_user_bucket[(uid, int(b))] = int(n)
+    per_user: dict[int | None, dict[str, int]] = {}
+    calls_reached: dict[int | None, int] = {}
+    per_bucket: dict[int, dict[str, int]] = {}
+    per_user_bucket: dict[tuple[int | None, int], int] = {}
+    for b, uid, total, *rest in done_q.tuples():
+        if b is None:
+            continue
+        *kind_counts, n_reached = (int(c or 0) for c in rest)
+        by_kind = dict(zip(all_kinds, kind_counts))
+        mine = per_user.setdefault(uid, {})
+        for kind, n in by_kind.items():
+            if n:
+                mine[kind] = mine.get(kind, 0) + n
+        calls_reached[uid] = calls_reached.get(uid, 0) + n_reached
+        groups = per_bucket.setdefault(int(b), {g: 0 for g, _label, _kinds in KIND_GROUPS})
+        for g, _label, kinds in KIND_GROUPS:
+            groups[g] += sum(by_kind.get(k, 0) for k in kinds)
+        per_user_bucket[(uid, int(b))] = int(total or 0)
+    per_user = {uid: kinds for uid, kinds in per_user.items() if kinds}
 
     # per manager in the order of the covering index (assignee, due_at, done_at, archived_at)
     planned_q = scoped(
