@@ -20,12 +20,13 @@ from dataclasses import dataclass, replace
 import peewee
 
 from tuicrm.db.connection import write_tx
-from tuicrm.formatting import to_local, to_utc, zone
+from tuicrm.formatting import to_local, to_utc
 from tuicrm.i18n import _
 from tuicrm.model import Activity, Company, Deal, Person, Phone, Stage, User, utcnow
 from tuicrm.model.enums import ActivityKind, Entity, Outcome, StageKind
 from tuicrm.services.activities import complete_activity, create_activity, touch_clients
 from tuicrm.services.base import Actor, Forbidden, NotFound, ValidationError, audit, versioned_update
+from tuicrm.services.users import user_zone  # noqa: F401 - re-exported (it lives with the users)
 
 CALL_KINDS = (ActivityKind.CALL_OUT, ActivityKind.CALL_IN)
 DAY_LIMIT = 500  # rows of one day (a human day never has more; the query is capped anyway)
@@ -35,14 +36,6 @@ SLOT_MINUTES = 15
 
 
 # --- zones, days, working hours ----------------------------------------------------------------
-
-
-def user_zone(user_id: int | None, fallback: str | None = None) -> dt.tzinfo:
-    """The user's zone: ``User.timezone``, else the settings' zone, else the machine's."""
-    name = None
-    if user_id is not None:
-        name = User.select(User.timezone).where(User.id == user_id).scalar()
-    return zone(name or fallback or None)
 
 
 def day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:

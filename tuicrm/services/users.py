@@ -25,6 +25,19 @@ def _info(u: User) -> UserInfo:
     return UserInfo(u.id, u.login, u.name, u.role, u.timezone, u.daily_call_target, u.is_active)
 
 
+def user_zone(user_id: int | None, fallback: str | None = None):
+    """The user's zone: ``User.timezone``, else the settings' zone, else the machine's.
+
+    Here rather than in services.plan so that the app's header (shown at start) does not import
+    the plan services."""
+    from tuicrm.formatting import zone
+
+    name = None
+    if user_id is not None:
+        name = User.select(User.timezone).where(User.id == user_id).scalar()
+    return zone(name or fallback or None)
+
+
 def os_login() -> str:
     try:
         return getpass.getuser() or "user"
