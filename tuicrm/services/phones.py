@@ -21,6 +21,13 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+try:  # one pass for validity, type and region (see _check); the public calls each recompute all three
+    from phonenumbers.phonemetadata import PhoneMetadata as _Metadata
+    from phonenumbers.phonenumberutil import REGION_CODE_FOR_NON_GEO_ENTITY as _NON_GEO
+    from phonenumbers.phonenumberutil import _number_type_helper
+except ImportError:  # pragma: no cover - another phonenumbers layout: the public calls below
+    _number_type_helper = None
+
 DEFAULT_REGION = "RU"
 
 _SEPARATORS = re.compile(r"[;,/\n\r|]+|\s{3,}")
@@ -211,7 +218,7 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
     else:
         candidate = digits
     try:
-        number = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+        number = _parse_candidate(candidate, region)
     except NumberParseException as exc:
         return invalid(_PARSE_REASONS.get(exc.error_type, "not a phone number"))
     national = str(number.national_number)
@@ -220,7 +227,8 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
     if not digits.endswith(national):
         # phonenumbers changed digits (e.g. dropped a national prefix in the middle): keep raw
         return invalid("digits do not form one number")
-    if not phonenumbers.is_valid_number(number):
+    valid, ntype, number_region = _check(number)
+    if not valid:
         if len(national) < 10 and region == "RU" and not plus:
             return invalid("too short: no area code?")
         reason = "not a valid number"
@@ -229,7 +237,6 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
         return invalid(reason)
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     if kind is None:
-        ntype = phonenumbers.number_type(number)
         if ntype == PhoneNumberType.MOBILE:
             kind = "mobile"
         elif ntype in (PhoneNumberType.FIXED_LINE,):
@@ -242,9 +249,40 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
         kind=kind,
         note=note,
         national_digits=national,
-        region=phonenumbers.region_code_for_number(number),
+        region=number_region,
         typed_digits=digits,
     )
+
+
+def _parse_candidate(candidate: str, region: str) -> phonenumbers.PhoneNumber:
+    """``phonenumbers.parse`` of a candidate, with a shortcut for the common clean Russian shape.
+
+    For "+7" and ten ASCII digits not starting with 0 or 8, parse() takes country code 7 (main
+    region RU), finds no national prefix to strip (RU's is "8"), no Italian leading zero and no
+    extension: the result is exactly PhoneNumber(7, int(digits)) — tests compare the two over every
+    three-digit prefix and many shapes."""
+    if len(candidate) == 12 and candidate[:2] == "+7" and candidate[2] not in "08" and candidate[2:].isdigit() \
+            and candidate.isascii():
+        return phonenumbers.PhoneNumber(country_code=7, national_number=int(candidate[2:]))
+    return phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+
+
+def _check(number: phonenumbers.PhoneNumber) -> tuple[bool, int, str | None]:
+    """(is_valid_number, number_type, region_code_for_number) computed once: each public call
+    recomputes the region and the type, three to five pattern walks per number instead of two.
+    Same steps as phonenumbers' own is_valid_number_for_region / number_type."""
+    number_region = phonenumbers.region_code_for_number(number)
+    if _number_type_helper is None:  # pragma: no cover
+        return phonenumbers.is_valid_number(number), phonenumbers.number_type(number), number_region
+    if number_region is None:
+        return False, PhoneNumberType.UNKNOWN, None
+    metadata = _Metadata.metadata_for_region_or_calling_code(number.country_code, number_region.upper())
+    if metadata is None:
+        return False, PhoneNumberType.UNKNOWN, number_region
+    ntype = _number_type_helper(phonenumbers.national_significant_number(number), metadata)
+    valid = ntype != PhoneNumberType.UNKNOWN and (
+        number_region == _NON_GEO or number.country_code == phonenumbers.country_code_for_valid_region(number_region))
+    return valid, ntype, number_region
 
 
 _PARSE_REASONS = {

@@ -1,0 +1,104 @@
+"""services.phones' two shortcuts give exactly what phonenumbers' public calls give.
+
+- ``_parse_candidate``: "+7" + ten ASCII digits not starting with 0/8 is built directly instead of
+  going through ``phonenumbers.parse``;
+- ``_check``: validity, type and region in one pass instead of ``is_valid_number`` +
+  ``number_type`` + ``region_code_for_number`` (each recomputing the others).
+Both are compared with the public calls over every three-digit prefix and many other shapes.
+"""
+
+from __future__ import annotations
+
+import random
+
+import phonenumbers
+import pytest
+from phonenumbers import NumberParseException
+
+from tuicrm.services import phones
+
+
+def _public_parse(candidate: str, region: str):
+    try:
+        return phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
+    except NumberParseException as exc:
+        return ("error", exc.error_type)
+
+
+def _shortcut_parse(candidate: str, region: str):
+    try:
+        return phones._parse_candidate(candidate, region)
+    except NumberParseException as exc:
+        return ("error", exc.error_type)
+
+
+def _candidates() -> list[tuple[str, str]]:
+    rnd = random.Random(6)
+    out: list[tuple[str, str]] = []
+    for prefix in range(1000):  # every three-digit start of a Russian national number
+        for _ in range(4):
+            out.append((f"+7{prefix:03d}{rnd.randrange(10**7):07d}", "RU"))
+        out.append((f"+7{prefix:03d}{rnd.randrange(10**6):06d}", "RU"))  # nine digits: not the shortcut
+        out.append((f"+7{prefix:03d}{rnd.randrange(10**8):08d}", "RU"))  # eleven digits: not the shortcut
+    fixed = [
+        "+79161234567", "+78001234567", "+78881234567", "+70001234567", "+77011234567", "+77172123456",
+        "+73432123456", "+74951234567", "+79991234567", "+7916123456", "+791612345678", "+7",
+        "+7９１６１２３４５６７", "+7\u0669\u0661\u0666\u0661\u0662\u0663\u0664\u0665\u0666\u0667",
+        "+12025550123", "+442071234567", "+390612345678", "+380441234567", "+375291234567",
+        "+4930123456", "+8613812345678", "+80012345678", "+88234567890", "+9", "+999123456789",
+        "89161234567", "79161234567", "9161234567", "4951234567", "1234567", "0", "00", "8800",
+        "2025550123", "+1", "+70", "+80",
+    ]
+    for c in fixed:
+        for region in ("RU", "US", "KZ", "UA"):
+            out.append((c, region))
+    return out
+
+
+def test_shortcut_parse_equals_phonenumbers_parse():
+    n_short = 0
+    for candidate, region in _candidates():
+        expected = _public_parse(candidate, region)
+        got = _shortcut_parse(candidate, region)
+        assert got == expected, candidate
+        if isinstance(got, phonenumbers.PhoneNumber):
+            assert (got.country_code, got.national_number, got.extension, got.italian_leading_zero,
+                    got.number_of_leading_zeros) == (expected.country_code, expected.national_number,
+                                                      expected.extension, expected.italian_leading_zero,
+                                                      expected.number_of_leading_zeros), candidate
+        n_short += candidate[:2] == "+7" and len(candidate) == 12 and candidate[2] not in "08" and candidate.isascii()
+    assert n_short > 3000  # the shortcut itself was exercised
+
+
+def test_one_pass_check_equals_the_public_calls():
+    rnd = random.Random(7)
+    numbers = [n for c, r in _candidates() for n in (_public_parse(c, r),) if isinstance(n, phonenumbers.PhoneNumber)]
+    for cc in (1, 7, 44, 39, 49, 86, 375, 380, 800, 808, 870, 881, 882, 883, 888, 979, 998, 999, 210, 0):
+        for length in (4, 6, 8, 9, 10, 11, 12):
+            for _ in range(6):
+                numbers.append(phonenumbers.PhoneNumber(country_code=cc, national_number=rnd.randrange(10 ** (length - 1), 10 ** length)))
+    it = phonenumbers.PhoneNumber(country_code=39, national_number=612345678, italian_leading_zero=True)
+    numbers.append(it)
+    valid = 0
+    for n in numbers:
+        expected = (phonenumbers.is_valid_number(n), phonenumbers.number_type(n), phonenumbers.region_code_for_number(n))
+        assert phones._check(n) == expected, n
+        valid += expected[0]
+    assert valid > 1000 and valid < len(numbers)  # both outcomes covered
+
+
+@pytest.mark.parametrize("cell", [
+    "+7 (916) 123-45-67", "8 916 123 45 67", "8(495)1234567 доб. 12", "79161234567", "+7-916-123-45-67",
+    9161234567.0, "8 (800) 555-35-35", "+7 700 123 45 67", "моб. 8-916-123-45-67 (Иван)", "+44 20 7123 4567",
+    "8-10-44-20-7123-4567", "123", "8 916 123 45 6", "+380 44 123 4567", "тел: 8(3432)12-34-56, факс 8(3432)12-34-57",
+])
+def test_parse_cell_unchanged_on_common_shapes(cell, monkeypatch):
+    """parse_cell through the shortcuts equals parse_cell through the public calls."""
+    phones._parse_one.cache_clear()
+    fast = phones.parse_cell(cell)
+    phones._parse_one.cache_clear()
+    monkeypatch.setattr(phones, "_number_type_helper", None)
+    monkeypatch.setattr(phones, "_parse_candidate", lambda c, region: phonenumbers.parse(c, None if c.startswith("+") else region))
+    slow = phones.parse_cell(cell)
+    phones._parse_one.cache_clear()
+    assert fast == slow
