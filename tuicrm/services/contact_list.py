@@ -20,7 +20,7 @@ import peewee
 
 from tuicrm.model import Activity, Company, CompanyTag, Person, PersonTag, Phone, Tag, User
 from tuicrm.services.base import Actor, search_key
-from tuicrm.services.queries import visible
+from tuicrm.services.queries import int_in, visible
 
 SORTS = ("name", "last", "next")
 KINDS = ("person", "company")
@@ -64,13 +64,6 @@ class Page:
     rows: list[ListRow]
     after: tuple | None  # the cursor this page started after (None: the first page)
     next_cursor: tuple | None  # pass as ``after`` for the next page; None: this was the last page
-
-
-def int_in(field, ids) -> peewee.Expression:
-    """``field IN (1, 2, 3)`` with the integers inlined: peewee builds one node per parameter,
-    which costs more than the query itself for a page of ids (ids are ints, so this is safe)."""
-    values = ",".join(str(int(i)) for i in ids) or "NULL"
-    return peewee.Expression(field, "IN", peewee.SQL(f"({values})"))
 
 
 def _model(kind: str):

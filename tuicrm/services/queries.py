@@ -18,6 +18,13 @@ def visible(model: type[Person] | type[Company], actor: Actor) -> peewee.Express
     return (model.visibility == Visibility.SHARED) | (model.owner == actor.user_id)
 
 
+def int_in(field, ids) -> peewee.Expression:
+    """``field IN (1, 2, 3)`` with the integers inlined: peewee builds one node per parameter,
+    which costs more than the query itself for a page of ids (ids are ints, so this is safe)."""
+    values = ",".join(str(int(i)) for i in ids) or "NULL"
+    return peewee.Expression(field, "IN", peewee.SQL(f"({values})"))
+
+
 def tags_of(*, person_id=None, company_id=None) -> list[str]:
     if person_id:
         q = Tag.select(Tag.name).join(PersonTag, on=(PersonTag.tag == Tag.id)).where(PersonTag.person == person_id)
