@@ -12,7 +12,7 @@ from tuicrm import i18n
 from tuicrm.config import Settings
 from tuicrm.db.connection import DatabaseUnavailable, describe, open_database, resolve_url, sqlite_path
 from tuicrm.db.schema import UpgradeResult, ensure_schema
-from tuicrm.services import deals, users
+from tuicrm.services import users
 from tuicrm.services.base import Actor
 
 
@@ -48,6 +48,8 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
     try:
         result = ensure_schema(backup_dir=backup_dir)
         if not read_only and _needs_seed():  # checked by reading first: opening a base takes no write lock
+            from tuicrm.services import deals  # here: `tuicrm lookup` (read-only) never needs it
+
             lang = i18n.language() if settings.language == "auto" else settings.language
             deals.seed_defaults(lang if lang in ("en", "ru") else "en")
         if read_only:
