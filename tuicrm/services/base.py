@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
 
 import peewee
 
@@ -87,7 +87,7 @@ def prefix_range(field: peewee.Field, prefix: str) -> peewee.Expression:
     return (field >= prefix) & (field < prefix + "\U0010ffff")
 
 
-def to_json(value: Any) -> str:
+def to_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
@@ -99,7 +99,7 @@ def audit(actor: Actor, entity: str, entity_id: int, action: str, changes: dict 
 
 
 def versioned_update(
-    model: type[Editable], record_id: int, expected_version: int | None, changes: dict[str, Any]
+    model: type[Editable], record_id: int, expected_version: int | None, changes: dict[str, object]
 ) -> int:
     """Apply ``changes`` if the row is still at ``expected_version``; return the new version.
 
@@ -122,7 +122,7 @@ def versioned_update(
     )
 
 
-def diff(record: peewee.Model, changes: dict[str, Any]) -> dict[str, list]:
+def diff(record: peewee.Model, changes: dict[str, object]) -> dict[str, list]:
     out = {}
     for key, new in changes.items():
         old = getattr(record, f"{key}_id", None) if isinstance(getattr(type(record), key, None), peewee.ForeignKeyField) else getattr(record, key, None)
