@@ -4,6 +4,7 @@ naive UTC and shown in the user's zone."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import dates, numbers
@@ -67,10 +68,24 @@ def date(value: dt.date | None, fmt: str = "medium") -> str:
     return dates.format_date(value, format=fmt, locale=locale())
 
 
+@lru_cache(maxsize=None)
+def _skeleton_pattern(skeleton: str, loc: str) -> str:
+    """The locale's pattern for a skeleton, as ``dates.format_skeleton`` finds it — which it does
+    again on every call (a fuzzy match over all the locale's skeletons, ≈ 1 ms: 100 ms for one
+    page of the contacts list)."""
+    from babel.core import Locale
+
+    known = Locale.parse(loc).datetime_skeletons
+    if skeleton not in known:
+        skeleton = dates.match_skeleton(skeleton, known) or skeleton
+    return known[skeleton]
+
+
 def short_date(value: dt.date | None) -> str:
     if value is None:
         return ""
-    return dates.format_skeleton("dMMM", value, locale=locale())
+    loc = locale()
+    return dates.format_datetime(value, _skeleton_pattern("dMMM", loc), locale=loc)
 
 
 def time(value: dt.datetime | None, tz: dt.tzinfo | None = None) -> str:
