@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 import peewee
 
-from tuicrm.model import Activity, Company, Deal, Email, Person, Phone, Stage, User
+from tuicrm.model import Activity, Company, CompanyTag, Deal, Email, Person, PersonTag, Phone, Stage, Tag, User
 from tuicrm.services.base import Actor, Forbidden, NotFound
-from tuicrm.services.queries import tags_of, visible
+from tuicrm.services.queries import int_in, tags_of, visible
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,119 @@ def company_card(actor: Actor, company_id: int) -> CardSummary:
 
 def card(actor: Actor, kind: str, record_id: int) -> CardSummary:
     return person_card(actor, record_id) if kind == "person" else company_card(actor, record_id)
+
+
+def _ints(ids) -> str:
+    return ",".join(str(int(i)) for i in ids)
+
+
+def summaries(actor: Actor, refs: list[tuple[str, int]]) -> list[CardSummary]:
+    """``[card(actor, kind, id) for kind, id in refs]`` in a fixed handful of queries, whatever the
+    number of cards (``tuicrm lookup`` prints every card a shared number belongs to): the same
+    cards, the same errors (NotFound / Forbidden for the first such ref, in order)."""
+    pids = [i for k, i in refs if k == "person"]
+    cids = [i for k, i in refs if k != "person"]
+    rows: dict[tuple[str, int], tuple] = {}
+
+    def last_next(model, fk):
+        def first(cond, order):
+            return (Activity.select(Activity.id).where((fk == model.id) & cond & Activity.archived_at.is_null())
+                    .order_by(order).limit(1))
+
+        return (first(Activity.done_at.is_null(False), Activity.done_at.desc()),
+                first(Activity.done_at.is_null() & Activity.due_at.is_null(False), Activity.due_at))
+
+    if pids:
+        last, nxt = last_next(Person, Activity.person)
+        q = (
+            Person.select(Person.id, Person.full_name, Company.name, Person.company, Person.position, User.name,
+                          Person.owner, Person.archived_at, Person.row_version, visible(Person, actor), last, nxt)
+            .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
+            .switch(Person)
+            .join(User, peewee.JOIN.LEFT_OUTER, on=(Person.owner == User.id))
+            .where(int_in(Person.id, pids))
+        )
+        for row in q.tuples():
+            rows[("person", row[0])] = row
+    if cids:
+        last, nxt = last_next(Company, Activity.company)
+        q = (
+            Company.select(Company.id, Company.name, peewee.Value(None), peewee.Value(None), Company.industry, User.name,
+                           Company.owner, Company.archived_at, Company.row_version, visible(Company, actor), last, nxt)
+            .join(User, peewee.JOIN.LEFT_OUTER, on=(Company.owner == User.id))
+            .where(int_in(Company.id, cids))
+        )
+        for row in q.tuples():
+            rows[("company", row[0])] = row
+    for kind, rid in refs:
+        key = ("person" if kind == "person" else "company", rid)
+        if key not in rows:
+            raise NotFound(f"{key[0]} #{rid} not found")
+        if not rows[key][9]:
+            raise Forbidden("this card is private to its owner")
+    if not rows:
+        return []
+
+    # the rest in plain SQL: peewee spends ~0.5 ms building each statement, far more than running it
+    db = Person._meta.database
+    owned = " OR ".join(([f"person_id IN ({_ints(pids)})"] if pids else []) + ([f"company_id IN ({_ints(cids)})"] if cids else []))
+
+    def key_of(person_id, company_id):
+        return ("person", person_id) if person_id else ("company", company_id)
+
+    phones: dict[tuple[str, int], list[PhoneInfo]] = {}
+    for p in db.execute_sql(
+        "SELECT person_id, company_id, id, raw, e164, extension, kind, is_valid, invalid_reason, note, is_primary "
+        f'FROM phone WHERE {owned} ORDER BY is_primary DESC, "position", id'
+    ):
+        phones.setdefault(key_of(p[0], p[1]), []).append(
+            PhoneInfo(p[2], p[3], p[4], p[5], p[6], bool(p[7]), p[8], p[9], bool(p[10])))
+    emails: dict[tuple[str, int], list[EmailInfo]] = {}
+    for e in db.execute_sql(
+        f"SELECT person_id, company_id, id, address, kind, is_valid, is_primary FROM email WHERE {owned} "
+        'ORDER BY is_primary DESC, "position", id'
+    ):
+        emails.setdefault(key_of(e[0], e[1]), []).append(EmailInfo(e[2], e[3], e[4], bool(e[5]), bool(e[6])))
+    tags: dict[tuple[str, int], list[str]] = {}
+    for kind, link, ids in (("person", "person_tag", pids), ("company", "company_tag", cids)):
+        if ids:
+            for rid, name in db.execute_sql(
+                f"SELECT l.{kind}_id, t.name FROM tag t JOIN {link} l ON l.tag_id = t.id "
+                f"WHERE l.{kind}_id IN ({_ints(ids)}) ORDER BY t.name"
+            ):
+                tags.setdefault((kind, rid), []).append(name)
+    deals: dict[tuple[str, int], list[DealBrief]] = {}
+    for d in db.execute_sql(
+        "SELECT d.person_id, d.company_id, d.id, d.title, s.name, s.kind, d.amount_minor, d.currency, u.name "
+        'FROM deal d JOIN stage s ON d.stage_id = s.id LEFT JOIN "user" u ON d.owner_id = u.id '
+        f"WHERE ({owned.replace('person_id', 'd.person_id').replace('company_id', 'd.company_id')}) "
+        "AND s.kind = 'open' AND d.archived_at IS NULL ORDER BY d.updated_at DESC"
+    ):
+        for key in (("person", d[0]), ("company", d[1])):
+            if key in rows:
+                found = deals.setdefault(key, [])
+                if len(found) < 20:  # as open_deals(): the 20 latest of each card
+                    found.append(DealBrief(*d[2:]))
+    activity_ids = {a for row in rows.values() for a in row[10:12] if a}
+    acts: dict[int, ActivityBrief] = {}
+    if activity_ids:
+        when = Activity.due_at.python_value  # SQLite gives text
+        for a in db.execute_sql(
+            "SELECT a.id, a.kind, a.subject, a.due_at, a.done_at, a.outcome, a.result, u.name "
+            f'FROM activity a LEFT JOIN "user" u ON a.assignee_id = u.id WHERE a.id IN ({_ints(activity_ids)})'
+        ):
+            acts[a[0]] = ActivityBrief(a[0], a[1], a[2], when(a[3]), when(a[4]), a[5], a[6], a[7])
+    out = []
+    for kind, rid in refs:
+        key = ("person" if kind == "person" else "company", rid)
+        r = rows[key]
+        out.append(CardSummary(
+            kind=key[0], id=r[0], name=r[1], company=r[2], company_id=r[3], position=r[4], owner=r[5], owner_id=r[6],
+            phones=phones.get(key, []), emails=emails.get(key, []), tags=tags.get(key, []),
+            last_activity=acts.get(r[10]), next_activity=acts.get(r[11]), open_deals=deals.get(key, []),
+            archived=r[7] is not None, row_version=r[8],
+        ))
+    return out
 
 
 # --- the full card (the Card screen): every field, custom fields, the company's people ---------
