@@ -46,8 +46,11 @@ def test_lookup_imports_only_what_it_needs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     code, modules = json.loads(proc.stdout.strip().splitlines()[-1])
     assert code == 0 and "Петров Пётр" in proc.stdout
-    heavy = [m for m in modules if m.split(".")[0] in ("textual", "rich", "babel", "platformdirs", "tomli_w", "openpyxl")]
+    heavy = [m for m in modules if m.split(".")[0] in ("textual", "rich", "babel", "platformdirs", "tomli_w", "openpyxl",
+                                                     "click", "typing")]
     assert heavy == []
     others = [m for m in modules if m.startswith("tuicrm.cli.") and m not in ("tuicrm.cli.common", "tuicrm.cli.lookup")]
     assert others == []
+    # what a read-only lookup never needs: the write side, list paging, seeding
+    assert not {"tuicrm.services.contacts", "tuicrm.services.contact_list", "tuicrm.services.deals"} & set(modules)
     assert "playhouse.db_url" not in modules

@@ -1,98 +1,41 @@
 """The command line: bare ``tuicrm`` opens the app; subcommands serve scripts and cron.
 
-Subcommands that do not need the UI never import Textual (``tuicrm lookup`` stays fast).
+``main`` is the ``tuicrm`` entry point. `tuicrm lookup …` in its common shape (the options it
+documents, a query) runs without importing click — a phone system starts it for every call, so
+it must start fast; anything else (``--help``, other commands, options before ``lookup``, an
+unknown or malformed option) goes to the click group ``tuicrm.cli.group.main``, which also gives
+every error message. Subcommands that do not need the UI never import Textual.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-import click
 
-from tuicrm import __version__
-from tuicrm.cli.common import EXIT_ERROR, cli_errors, common_options
+def main(args=None, prog_name=None, **extra):
+    """Run ``tuicrm`` with ``args`` (default: the command line), as ``click.Group.main`` does:
+    it ends with SystemExit carrying the exit code."""
+    if prog_name is None and not extra:
+        argv = sys.argv[1:] if args is None else list(args)
+        if argv[:1] == ["lookup"]:
+            from tuicrm.cli.lookup import fast_main
 
-# Each module registers its commands on ``main`` through ``register(main)``. Modules are imported
-# only when needed: ``tuicrm lookup`` imports just tuicrm.cli.lookup (a fast start for phone
-# systems); ``--help`` or an unknown name imports them all.
-COMMAND_MODULES = [
-    "tuicrm.cli.lookup",
-    "tuicrm.cli.dbcmd",
-    "tuicrm.cli.demo",
-    "tuicrm.cli.plan",
-    "tuicrm.cli.transfer",
-    "tuicrm.cli.report",
-    "tuicrm.cli.users",
-]
-# command name → the module that registers it (a hint; a name not listed here is still found)
-COMMAND_HINTS = {
-    "lookup": "tuicrm.cli.lookup",
-    "db": "tuicrm.cli.dbcmd",
-    "demo": "tuicrm.cli.demo",
-    "plan": "tuicrm.cli.plan",
-    "import": "tuicrm.cli.transfer",
-    "export": "tuicrm.cli.transfer",
-    "report": "tuicrm.cli.report",
-    "report-target": "tuicrm.cli.report",
-    "user": "tuicrm.cli.users",
-}
+            code = fast_main(argv[1:])
+            if code is not None:
+                sys.exit(code)
+    from tuicrm.cli.group import main as group
+
+    return group.main(args=args, prog_name=prog_name, **extra)
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are registered by their modules on first use."""
+def __getattr__(name: str):
+    # the click group and its helpers, for tools that walk the commands (tuicrm.cli.group)
+    if name in ("group", "LazyGroup", "COMMAND_MODULES", "COMMAND_HINTS", "_register_all"):
+        import importlib
 
-    _loaded: set[str]
-
-    def _load(self, name: str) -> None:
-        loaded = self.__dict__.setdefault("_loaded", set())
-        if name in loaded:
-            return
-        loaded.add(name)
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command group this build does not ship
-                return
-            raise
-        module.register(self)
-
-    def _load_all(self) -> None:
-        for name in COMMAND_MODULES:
-            self._load(name)
-
-    def get_command(self, ctx: click.Context, cmd_name: str):
-        if cmd_name not in self.commands and cmd_name in COMMAND_HINTS:
-            self._load(COMMAND_HINTS[cmd_name])
-        if cmd_name not in self.commands:
-            self._load_all()
-        return super().get_command(ctx, cmd_name)
-
-    def list_commands(self, ctx: click.Context):
-        self._load_all()
-        return super().list_commands(ctx)
+        group = importlib.import_module("tuicrm.cli.group")
+        return group if name == "group" else getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@common_options
-@click.option("--demo", is_flag=True, help="Open the app on the demo base (built on first use).")
-@click.option("--theme", default=None, help="Theme: crm-dark, crm-light, crm-contrast or any Textual theme.")
-@click.version_option(__version__, prog_name="tuicrm")
-@click.pass_context
-def main(ctx: click.Context, demo: bool, theme: str | None, **_common) -> None:
-    """tuicrm — a keyboard-driven CRM in the terminal."""
-    if ctx.invoked_subcommand is not None:
-        return
-    with cli_errors():
-        from tuicrm.cli.run import run_app
-
-        code = run_app(ctx.obj, demo=demo, theme=theme)
-    sys.exit(code or 0)
-
-
-def _register_all() -> None:
-    """Register every command now (tools that walk ``main.commands``)."""
-    main._load_all()
-
-
-__all__ = ["main", "EXIT_ERROR"]
+__all__ = ["main"]

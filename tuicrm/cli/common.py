@@ -1,4 +1,8 @@
-"""Options and error handling shared by every command: one clear line and exit 2, never a traceback."""
+"""Options and error handling shared by every command: one clear line and exit 2, never a traceback.
+
+Click is imported only where options are declared: `tuicrm lookup` in its common shape runs
+without it (``tuicrm.cli.main``), and ``echo`` writes the way ``click.echo`` does.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,39 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import click
-
 EXIT_OK, EXIT_NOTHING, EXIT_ERROR = 0, 1, 2
+
+_ANSI = None  # click's pattern (click._compat._ansi_re), compiled on first use
+
+
+def echo(message: str = "", err: bool = False) -> None:
+    """``click.echo(message, err=err)``: through click when it is loaded (a command run by the
+    click group); otherwise the same result for text — a new line, ANSI codes stripped when the
+    stream is not a terminal, flushed."""
+    click = sys.modules.get("click")
+    if click is not None:
+        click.echo(message, err=err)
+        return
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:
+        return
+    out = message + "\n"
+    if "\x1b" in out and not _isatty(stream):
+        global _ANSI
+        if _ANSI is None:
+            import re
+
+            _ANSI = re.compile(r"\033\[[0-?]*[ -/]*[@-~]")
+        out = _ANSI.sub("", out)
+    stream.write(out)
+    stream.flush()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except Exception:  # noqa: BLE001 - as click's isatty()
+        return False
 
 
 @dataclass
@@ -28,7 +62,7 @@ class CliContext:
             os.environ["TUICRM_CONFIG"] = self.config
         s = config.load()
         for w in s.warnings:
-            click.echo(f"tuicrm: {w}", err=True)
+            echo(f"tuicrm: {w}", err=True)
         if self.lang:
             s.language = self.lang
         return s
@@ -43,7 +77,7 @@ class CliContext:
 
 
 def _store(name):
-    def callback(ctx: click.Context, _param, value):
+    def callback(ctx, _param, value):
         obj = ctx.ensure_object(CliContext)
         if value is not None:
             setattr(obj, name, value)
@@ -54,6 +88,8 @@ def _store(name):
 
 def common_options(fn):
     """--db/--user/--lang/--config, accepted before or after the subcommand."""
+    import click
+
     fn = click.option("--config", "config", default=None, expose_value=False, callback=_store("config"),
                       help="Config file (default: the user config dir; env TUICRM_CONFIG).")(fn)
     fn = click.option("--lang", "lang", type=click.Choice(["auto", "en", "ru"]), default=None, expose_value=False,
@@ -66,7 +102,7 @@ def common_options(fn):
 
 
 def fail(message: str, code: int = EXIT_ERROR):
-    click.echo(f"tuicrm: {message}", err=True)
+    echo(f"tuicrm: {message}", err=True)
     sys.exit(code)
 
 
@@ -94,8 +130,9 @@ def cli_errors():
         fail(_("interrupted"), 130)
 
 
-def command(group: click.Group, *args, **kwargs):
+def command(group, *args, **kwargs):
     """``@command(main, "lookup")``: a subcommand that also takes the common options."""
+    import click
 
     def deco(fn):
         @functools.wraps(fn)

@@ -1,16 +1,14 @@
 """`tuicrm lookup QUERY`: who is calling? A phone in any format, a name, company, email or tax id.
 
-Exit 0 when something was found, 1 when nothing, 2 on error. Never imports Textual.
+Exit 0 when something was found, 1 when nothing, 2 on error. Never imports Textual; in its
+common shape (``fast_main``) not even click: a phone system starts it for every call.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
-import click
-
-from tuicrm.cli.common import EXIT_NOTHING, EXIT_OK, cli_errors, command
+from tuicrm.cli.common import EXIT_NOTHING, EXIT_OK, CliContext, cli_errors, echo
 from tuicrm.i18n import _
 from tuicrm.labels import ACTIVITY_KINDS, OUTCOMES, PHONE_KINDS
 
@@ -18,9 +16,10 @@ from tuicrm.labels import ACTIVITY_KINDS, OUTCOMES, PHONE_KINDS
 def _zone(name: str | None):
     """The zone times are shown in: the setting, else the user's zone in the base, else the machine's."""
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
     if name:
+        from zoneinfo import ZoneInfo
+
         try:
             return ZoneInfo(name)
         except (ValueError, KeyError, OSError):
@@ -124,7 +123,11 @@ def _iso(value) -> str | None:
     return value.isoformat() + "Z" if value else None
 
 
-def register(main: click.Group) -> None:
+def register(main) -> None:
+    import click
+
+    from tuicrm.cli.common import command
+
     @command(main, "lookup")
     @click.argument("query", nargs=-1, required=True)
     @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the matching cards.")
@@ -132,25 +135,125 @@ def register(main: click.Group) -> None:
     @click.option("--archived", is_flag=True, help="Include archived cards.")
     def lookup(obj, query: tuple[str, ...], as_json: bool, limit: int, archived: bool) -> None:
         """Print the card(s) a phone number, name, company, email or tax id belongs to."""
-        text = " ".join(query)
-        with cli_errors():
-            from tuicrm.services import cards, search
+        sys.exit(run(obj, query, as_json=as_json, limit=limit, archived=archived))
 
-            session = obj.session(must_exist=True, read_only=True)
-            region = session.settings.phone_region
-            hits = search.search(session.actor, text, limit=limit, include_archived=archived, region=region)
-            found = [cards.card(session.actor, h.kind, h.id) for h in hits]
-            tz = None if as_json else _zone(session.settings.timezone or _user_zone(session.actor.user_id))
-        if as_json:
-            click.echo(json.dumps([card_json(c) for c in found], ensure_ascii=False, indent=2))
+
+def run(obj: CliContext, query, *, as_json: bool = False, limit: int = 20, archived: bool = False) -> int:
+    """The command itself (click or not): print the cards, return the exit code."""
+    text = " ".join(query)
+    with cli_errors():
+        from tuicrm.services import cards, search
+
+        session = obj.session(must_exist=True, read_only=True)
+        region = session.settings.phone_region
+        hits = search.search(session.actor, text, limit=limit, include_archived=archived, region=region, with_phones=False)
+        found = cards.summaries(session.actor, [(h.kind, h.id) for h in hits])
+        tz = None if as_json else _zone(session.settings.timezone or _user_zone(session.actor.user_id))
+    if as_json:
+        import json
+
+        echo(json.dumps([card_json(c) for c in found], ensure_ascii=False, indent=2))
+    else:
+        if not found:
+            echo(_("nothing found for {query}").format(query=repr(text)), err=True)
+        for i, c in enumerate(found):
+            if i:
+                echo("")
+            echo(render_card(c, session.settings.phone_format, region, tz))
+    return EXIT_OK if found else EXIT_NOTHING
+
+
+# --- without click ---------------------------------------------------------------------------
+
+_VALUE_OPTIONS = {"--db": "db", "--user": "user", "--lang": "lang", "--config": "config", "--limit": "limit"}
+_FLAGS = {"--json": "as_json", "--archived": "archived"}
+
+
+def fast_main(argv: list[str]) -> int | None:
+    """`tuicrm lookup ARGS` without importing click, when ARGS are options lookup documents
+    (after ``lookup``) and query words; the exit code, or None to leave it to click (help,
+    errors, options before ``lookup``, shell completion, a stream click would re-encode). Gives
+    what the click command gives: same settings, output, exit codes."""
+    import os
+
+    if any(name.endswith("_COMPLETE") for name in os.environ):
+        return None
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or _ascii_or_unknown(getattr(stream, "encoding", None)):
+            return None
+    given: dict[str, object] = {}
+    words: list[str] = []
+    args = iter(argv)
+    for token in args:
+        if not token.startswith("-"):
+            words.append(token)
+            continue
+        name, eq, value = token.partition("=")
+        if name in _FLAGS and not eq:
+            given[_FLAGS[name]] = True
+        elif name in _VALUE_OPTIONS:
+            if not eq:
+                value = next(args, None)
+                if value is None or value.startswith("-"):
+                    return None
+            given[_VALUE_OPTIONS[name]] = value
         else:
-            if not found:
-                click.echo(_("nothing found for {query}").format(query=repr(text)), err=True)
-            for i, c in enumerate(found):
-                if i:
-                    click.echo("")
-                click.echo(render_card(c, session.settings.phone_format, region, tz))
-        sys.exit(EXIT_OK if found else EXIT_NOTHING)
+            return None
+    if not words or given.get("lang", "auto") not in ("auto", "en", "ru"):
+        return None
+    try:
+        limit = int(given.get("limit", 20))
+    except ValueError:
+        return None
+    obj = CliContext(
+        db=given.get("db", os.environ.get("TUICRM_DB") or None),
+        user=given.get("user", os.environ.get("TUICRM_USER") or None),
+        lang=given.get("lang"),
+        config=given.get("config"),
+    )
+    try:
+        return run(obj, words, as_json=bool(given.get("as_json")), limit=limit, archived=bool(given.get("archived")))
+    except (EOFError, KeyboardInterrupt):  # as click's main: a blank line, "Aborted!", exit 1
+        echo("", err=True)
+        echo("Aborted!", err=True)
+        return 1
+    except OSError as exc:  # a closed pipe (… | head -1): quietly, exit 1, as click does
+        import errno
+
+        if exc.errno != errno.EPIPE:
+            raise
+        sys.stdout = _Pacified(sys.stdout)
+        sys.stderr = _Pacified(sys.stderr)
+        return 1
+
+
+def _ascii_or_unknown(encoding: str | None) -> bool:
+    """click re-encodes a stream whose encoding is ASCII (or missing): leave those to click."""
+    import codecs
+
+    try:
+        return codecs.lookup(encoding or "ascii").name == "ascii"
+    except LookupError:
+        return True
+
+
+class _Pacified:
+    """A stream whose flush ignores a closed pipe (click's _PacifyFlushWrapper)."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        import errno
+
+        try:
+            self.wrapped.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, name):
+        return getattr(self.wrapped, name)
 
 
 def _user_zone(user_id: int | None) -> str | None:

@@ -9,13 +9,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import os
-import re
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import peewee
 
@@ -56,6 +53,13 @@ def current_version() -> int:
     it is refused, never written to.
     """
     db = database.obj
+    if isinstance(db, peewee.SqliteDatabase):
+        # one statement on the usual path (every `tuicrm lookup` asks): a base without the
+        # version table fails it and takes the full check below
+        try:
+            return int(db.execute_sql('SELECT MAX(version) FROM "tuicrm_schema"').fetchone()[0] or 0)
+        except peewee.OperationalError:
+            pass
     if not db.table_exists(SchemaVersion._meta.table_name):
         foreign = [t for t in db.get_tables() if not t.startswith("sqlite_")]
         if foreign:
@@ -85,13 +89,13 @@ def ensure_schema(
     on_progress: Callable[[str], None] | None = None,
 ) -> UpgradeResult:
     """Create or upgrade the schema of the connected base. ``steps``/``latest`` are for tests."""
-    steps = list(steps) if steps is not None else migrations.load()
     latest = latest if latest is not None else migrations.LATEST
     db = database.obj
     before = current_version()
     check_not_newer(before, latest)
     if before == latest:
         return UpgradeResult(before, before)
+    steps = list(steps) if steps is not None else migrations.load()
     if before == 0:
         with db.atomic():
             db.create_tables(ALL_MODELS + [SchemaVersion])
@@ -218,6 +222,9 @@ PG_BIN_GLOBS = ["/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgs
 def find_pg_dump() -> str | None:
     """pg_dump on PATH, else the newest one in the usual PostgreSQL install dirs (Debian keeps
     the versioned binaries in /usr/lib/postgresql/N/bin; a newer pg_dump can dump an older server)."""
+    import glob
+    import os
+    import re
     import shutil
 
     found = shutil.which("pg_dump")

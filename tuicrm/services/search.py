@@ -15,8 +15,7 @@ import peewee
 from tuicrm.model import Company, CompanyTag, Email, Person, PersonTag, Phone, SearchToken, Tag, User
 from tuicrm.services import phones as phone_svc
 from tuicrm.services.base import Actor, prefix_range, search_key, tokens
-from tuicrm.services.contact_list import int_in
-from tuicrm.services.queries import visible
+from tuicrm.services.queries import int_in, visible
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,10 @@ def search(
     limit: int = 50,
     include_archived: bool = False,
     region: str = phone_svc.DEFAULT_REGION,
+    with_phones: bool = True,
 ) -> list[CardHit]:
+    """Cards matching ``query``, best first. ``with_phones=False`` leaves ``phone_raw``/``phone_e164``
+    empty (one query less, for callers that load whole cards anyway, such as `tuicrm lookup`)."""
     query = (query or "").strip()
     if not query:
         return []
@@ -137,10 +139,11 @@ def search(
                 add(_token_refs(words, limit), "name")
             if "@" not in query and len(query) >= 3 and kind == "name":
                 add(_email_refs(query, limit), "email")
-    return hydrate(actor, matched, limit=limit, include_archived=include_archived)
+    return hydrate(actor, matched, limit=limit, include_archived=include_archived, with_phones=with_phones)
 
 
-def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archived: bool = False) -> list[CardHit]:
+def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archived: bool = False,
+            with_phones: bool = True) -> list[CardHit]:
     person_ids = [i for (k, i) in matched if k == "person"]
     company_ids = [i for (k, i) in matched if k == "company"]
     hits: list[CardHit] = []
@@ -156,7 +159,7 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
         if not include_archived:
             q = q.where(Person.archived_at.is_null())
         rows = list(q.order_by(Person.name_key, Person.id).limit(limit).tuples())
-        phones = _primary_phones(person_ids=[r[0] for r in rows])
+        phones = _primary_phones(person_ids=[r[0] for r in rows]) if with_phones else {}
         for pid, name, cname, cid, position, owner, archived in rows:
             raw, e164 = phones.get(("person", pid), (None, None))
             hits.append(CardHit("person", pid, name, cname, cid, position, raw, e164, owner, archived is not None, matched[("person", pid)]))
@@ -169,7 +172,7 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
         if not include_archived:
             q = q.where(Company.archived_at.is_null())
         rows = list(q.order_by(Company.name_key, Company.id).limit(limit).tuples())
-        phones = _primary_phones(company_ids=[r[0] for r in rows])
+        phones = _primary_phones(company_ids=[r[0] for r in rows]) if with_phones else {}
         for cid, name, industry, owner, archived in rows:
             raw, e164 = phones.get(("company", cid), (None, None))
             hits.append(CardHit("company", cid, name, None, None, industry, raw, e164, owner, archived is not None, matched[("company", cid)]))
