@@ -37,13 +37,21 @@ Ref = tuple[str, int]
 
 
 def _phone_refs(query: phone_svc.PhoneQuery, limit: int) -> list[Ref]:
+    """Cards holding the number: by E.164 (and invalid stored numbers by their digits), or by the
+    trailing digits (a prefix of the reversed digits) — index ranges on both engines. Plain SQL:
+    building it with peewee cost more than running it (~0.3 ms a query)."""
+    db = Phone._meta.database
+    p = db.param
+    high = query.suffix_rev + "\U0010ffff"  # prefix_range(): the range every prefix lies in
     if query.e164:
         # invalid numbers (e164 NULL, is_valid false) by their digits; "is_valid" rather than
         # "e164 IS NULL" so the planner takes the digits_rev range, not every NULL of the e164 index
-        cond = (Phone.e164 == query.e164) | (prefix_range(Phone.digits_rev, query.suffix_rev) & (Phone.is_valid == False))  # noqa: E712
+        sql = f"e164 = {p} OR (digits_rev >= {p} AND digits_rev < {p} AND is_valid = {p})"
+        params = [query.e164, query.suffix_rev, high, False]
     else:
-        cond = prefix_range(Phone.digits_rev, query.suffix_rev)
-    rows = Phone.select(Phone.person, Phone.company).where(cond).limit(limit * 4).tuples()
+        sql = f"digits_rev >= {p} AND digits_rev < {p}"
+        params = [query.suffix_rev, high]
+    rows = db.execute_sql(f"SELECT person_id, company_id FROM phone WHERE {sql} LIMIT {int(limit) * 4}", params)
     refs: dict[Ref, None] = {}
     for pid, cid in rows:
         refs.setdefault(("person", pid) if pid else ("company", cid), None)
