@@ -190,13 +190,15 @@ def hydrate(actor: Actor, matched: dict[Ref, str], *, limit: int, include_archiv
 
 
 def _primary_phones(person_ids=(), company_ids=()) -> dict[Ref, tuple[str, str | None]]:
+    """The first phone (primary, then by position) of each card. Plain SQL, ids inlined (ints)."""
     out: dict[Ref, tuple[str, str | None]] = {}
-    if person_ids:
-        q = Phone.select(Phone.person, Phone.raw, Phone.e164).where(int_in(Phone.person, person_ids)).order_by(Phone.is_primary.desc(), Phone.position)
-        for pid, raw, e164 in q.tuples():
-            out.setdefault(("person", pid), (raw, e164))
-    if company_ids:
-        q = Phone.select(Phone.company, Phone.raw, Phone.e164).where(int_in(Phone.company, company_ids)).order_by(Phone.is_primary.desc(), Phone.position)
-        for cid, raw, e164 in q.tuples():
-            out.setdefault(("company", cid), (raw, e164))
+    db = Phone._meta.database
+    for kind, ids in (("person", person_ids), ("company", company_ids)):
+        if ids:
+            rows = db.execute_sql(
+                f"SELECT {kind}_id, raw, e164 FROM phone WHERE {kind}_id IN ({','.join(str(int(i)) for i in ids)}) "
+                'ORDER BY is_primary DESC, "position"'
+            )
+            for rid, raw, e164 in rows:
+                out.setdefault((kind, rid), (raw, e164))
     return out
