@@ -76,8 +76,10 @@ class CrmApp(App):
     TITLE = "tuicrm"
     CSS_PATH = themes.css_paths()
     COMMANDS = App.COMMANDS | {PaneCommands}
+    # Contacts is the first screen (get_default_screen) and the default mode: it is composed with
+    # the app, so the stylesheet is parsed once at start; a first switch_mode() reparses it all.
+    DEFAULT_MODE = "contacts"
     MODES = {
-        "contacts": ContactsScreen,
         # the other panes are imported when first shown: start-up pays only for Contacts
         "plan": _lazy_pane("tuicrm.ui.screens.plan", "PlanScreen"),
         "funnel": _lazy_pane("tuicrm.ui.screens.funnel", "FunnelScreen"),
@@ -104,31 +106,60 @@ class CrmApp(App):
         self._unsaved: set[str] = set()
         super().__init__()
         translate_bindings(self)
-        self._wanted_theme = theme or session.settings.theme
         self._too_small_shown = False
         self._zone = None
         self._crm_ready = False
+        self._reminders = None
+        self._theme_problems: list[str] = []
+        self._wanted_theme = None  # watch_theme saves nothing while the start theme is applied
+        wanted = theme or session.settings.theme
+        self._theme_problems = themes.register_all(self)
+        # set before the stylesheet is first parsed (a theme set later reparses all of it)
+        themes.apply_at_start(self, wanted if wanted in self.available_themes else themes.DEFAULT)
+        self._wanted_theme = wanted
+
+    def get_default_screen(self) -> Screen:
+        return ContactsScreen()
 
     # --- start ---------------------------------------------------------------------------
-    async def on_mount(self) -> None:
-        themes.register_all(self)
-        self.theme = self._wanted_theme if self._wanted_theme in self.available_themes else themes.DEFAULT
+    def on_mount(self) -> None:
+        self.add_mode("contacts", ContactsScreen)  # already running as the default screen
+        if self.session.settings.theme != self.theme:  # `--theme` is remembered, as a palette choice is
+            self.watch_theme(self.theme)
         self.title = f"tuicrm — {self.session.label}"
         self.sub_title = f"{self.session.actor.name} · {formatting.date(self.today_local())}"
-        await self.switch_mode("contacts")
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning")
         if self.session.upgrade.backup:
             self.notify(_("The base was upgraded; a backup copy is at {path}").format(path=self.session.upgrade.backup), timeout=8)
         for warning in self.session.settings.warnings:
             self.notify(warning, severity="warning", timeout=8)
         self._crm_ready = True
         self.check_size()
-        # due/lead-time/assigned notifications whatever pane is shown; after the first frame
-        self.call_after_refresh(self._install_reminders)
+        # due/lead-time/assigned notifications whatever pane is shown: started once the first
+        # page of contacts is on screen (on_contacts_table_loaded), or after a few seconds anyway
+        self.set_timer(3.0, self._start_reminders)
 
-    def _install_reminders(self) -> None:
-        from tuicrm.ui.widgets.plan_reminders import install as install_reminders
+    def on_contacts_table_loaded(self) -> None:
+        if self._reminders is None:
+            self.call_after_refresh(self._start_reminders)
 
-        install_reminders(self)
+    def _start_reminders(self) -> None:
+        if self._reminders is None:
+            from tuicrm.ui.widgets.plan_reminders import install as install_reminders
+
+            install_reminders(self)
+
+    @property
+    def reminders(self):
+        """The reminders poller (tuicrm.ui.widgets.plan_reminders), started on first use at the latest."""
+        if self._reminders is None:
+            self._start_reminders()
+        return self._reminders
+
+    @reminders.setter
+    def reminders(self, value) -> None:
+        self._reminders = value
 
     def today_local(self) -> dt.date:
         return formatting.to_local(self.clock(), self.user_zone()).date()
@@ -136,7 +167,7 @@ class CrmApp(App):
     def user_zone(self):
         """The current user's zone (User.timezone, else settings, else the machine's), read once."""
         if self._zone is None:
-            from tuicrm.services.plan import user_zone
+            from tuicrm.services.users import user_zone
 
             self._zone = user_zone(self.session.actor.user_id, self.session.settings.timezone or None)
         return self._zone

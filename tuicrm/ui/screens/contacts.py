@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tuicrm.i18n import N_, _
 from tuicrm.services.contact_list import ListFilter
 from tuicrm.ui.screens.base import CrmScreen
 from tuicrm.ui.widgets import modal_launch
 from tuicrm.ui.widgets.contacts_table import ContactsTable
-from tuicrm.ui.widgets.list_filter import FilterModal
+from tuicrm.ui.widgets.footer import CrmFooter
 from tuicrm.ui.widgets.search_box import ResultsTable, SearchInput
 
 SORT_LABELS = {"name": N_("by name"), "last": N_("by last contact"), "next": N_("by next task")}
@@ -40,7 +40,7 @@ class ContactsScreen(CrmScreen):
         yield Static(id="contacts-status")
         yield ResultsTable(id="search-results", classes="hidden")
         yield ContactsTable(id="contacts-table")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.table.reload()
@@ -171,6 +171,8 @@ class ContactsScreen(CrmScreen):
         self.update_status()
 
     def action_filter(self) -> None:
+        from tuicrm.ui.widgets.list_filter import FilterModal  # its widgets (Select…) load on first use
+
         self.app.push_screen(FilterModal(self.table.flt), self._set_filter)
 
     def action_toggle_no_next(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -9,14 +11,15 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from tuicrm.i18n import N_, _
-from tuicrm.services import search as search_svc
-from tuicrm.services.search import CardHit
 from tuicrm.ui.bindings import translate_bindings
 from tuicrm.ui.dbcall import DbCaller
 from tuicrm.ui.widgets import labels
 
 DEBOUNCE = 0.15
 KIND_LABELS = {"person": N_("person"), "company": N_("company")}
+
+if TYPE_CHECKING:
+    from tuicrm.services.search import CardHit
 
 
 class SearchInput(DbCaller, Input):
@@ -70,6 +73,8 @@ class SearchInput(DbCaller, Input):
             if text == self.value.strip():
                 self.searches += 1
                 self.post_message(self.Results(text, hits))
+
+        from tuicrm.services import search as search_svc  # on the first search, not at start
 
         self.run_db(search_svc.search, app.session.actor, text, limit=50, region=settings.phone_region or "RU",
                     done=done, group="search")
