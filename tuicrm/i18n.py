@@ -34,7 +34,8 @@ def _load(lang: str) -> dict[str, str]:
 
 
 def _read_with_babel(po, lang: str) -> dict[str, str]:
-    from babel.messages.pofile import read_po  # here, not at import: `tuicrm lookup` starts fast
+    # here, not at import: `tuicrm lookup` starts fast
+    from babel.messages.pofile import read_po
 
     out: dict[str, str] = {}
     with po.open("rb") as fh:

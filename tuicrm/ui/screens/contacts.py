@@ -171,7 +171,8 @@ class ContactsScreen(CrmScreen):
         self.update_status()
 
     def action_filter(self) -> None:
-        from tuicrm.ui.widgets.list_filter import FilterModal  # its widgets (Select…) load on first use
+        # here: the dialog's widgets (Select…) load on first use, not at start
+        from tuicrm.ui.widgets.list_filter import FilterModal
 
         self.app.push_screen(FilterModal(self.table.flt), self._set_filter)
 

@@ -74,7 +74,8 @@ class SearchInput(DbCaller, Input):
                 self.searches += 1
                 self.post_message(self.Results(text, hits))
 
-        from tuicrm.services import search as search_svc  # on the first search, not at start
+        # here: loaded by the first search, not at start
+        from tuicrm.services import search as search_svc
 
         self.run_db(search_svc.search, app.session.actor, text, limit=50, region=settings.phone_region or "RU",
                     done=done, group="search")
