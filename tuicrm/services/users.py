@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 
 from tuicrm.model import User
@@ -40,6 +39,8 @@ def user_zone(user_id: int | None, fallback: str | None = None):
 
 def os_login() -> str:
     try:
+        import getpass  # here: a start with --user/TUICRM_USER (a phone system's lookup) skips it
+
         return getpass.getuser() or "user"
     except (KeyError, OSError):
         return "user"
