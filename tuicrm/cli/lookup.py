@@ -261,4 +261,6 @@ def _user_zone(user_id: int | None) -> str | None:
         return None
     from tuicrm.model import User
 
-    return User.select(User.timezone).where(User.id == user_id).scalar()
+    db = User._meta.database
+    row = db.execute_sql(f'SELECT timezone FROM "user" WHERE id = {db.param}', [user_id]).fetchone()
+    return row[0] if row else None
