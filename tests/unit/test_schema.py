@@ -50,6 +50,7 @@ def add_nickname_up(migrator, db):
 
 
 MIGRATION_2 = types.SimpleNamespace(up=add_nickname_up)
+NEXT = migrations.LATEST + 1  # a test migration comes after the real ones
 
 
 def failing_up(migrator, db):
@@ -96,20 +97,20 @@ def test_older_base_is_upgraded_and_keeps_its_data(blank_url, tmp_path, engine):
     Person.create(full_name="Иванов Иван", name_key="иванов иван")
     assert "nickname" not in columns("person")
 
-    result = ensure_schema(steps=steps_up_to((2, MIGRATION_2)), latest=2, backup_dir=tmp_path / "backups")
+    result = ensure_schema(steps=steps_up_to((NEXT, MIGRATION_2)), latest=NEXT, backup_dir=tmp_path / "backups")
 
-    assert (result.before, result.after, result.changed) == (1, 2, True)
-    assert current_version() == 2
+    assert (result.before, result.after, result.changed) == (NEXT - 1, NEXT, True)
+    assert current_version() == NEXT
     assert "nickname" in columns("person")
     assert [p.full_name for p in Person.select()] == ["Иванов Иван"]
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2]
+    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [NEXT - 1, NEXT]
     if engine == "sqlite":
         # the backup was written BEFORE the migration: a readable base at the old version
         assert result.backup is not None and result.backup.parent == tmp_path / "backups"
         copy = sqlite3.connect(result.backup)
         try:
             assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            assert copy.execute("SELECT max(version) FROM tuicrm_schema").fetchone() == (1,)
+            assert copy.execute("SELECT max(version) FROM tuicrm_schema").fetchone() == (NEXT - 1,)
             assert "nickname" not in {r[1] for r in copy.execute("PRAGMA table_info(person)")}
             assert copy.execute("SELECT full_name FROM person").fetchall() == [("Иванов Иван",)]
         finally:
@@ -126,13 +127,13 @@ def test_opening_a_session_upgrades_an_older_base(blank_url, monkeypatch, engine
     open_database(blank_url)
     ensure_schema()
     close_database()
-    monkeypatch.setattr(migrations, "LATEST", 2)
-    steps = steps_up_to((2, MIGRATION_2))
+    monkeypatch.setattr(migrations, "LATEST", NEXT)
+    steps = steps_up_to((NEXT, MIGRATION_2))
     monkeypatch.setattr(migrations, "load", lambda: steps)
 
     session = open_session(blank_url, Settings(language="en"), user="tester")
 
-    assert (session.upgrade.before, session.upgrade.after) == (1, 2)
+    assert (session.upgrade.before, session.upgrade.after) == (NEXT - 1, NEXT)
     assert "nickname" in columns("person")
     if engine == "sqlite":
         assert session.upgrade.backup is not None and session.upgrade.backup.exists()
@@ -145,11 +146,11 @@ def test_failed_migration_leaves_the_base_at_its_version(blank_url, tmp_path):
     Person.create(full_name="Иванов Иван", name_key="иванов иван")
 
     with pytest.raises(DatabaseUnavailable) as info:
-        ensure_schema(steps=steps_up_to((2, types.SimpleNamespace(up=failing_up))), latest=2, backup_dir=tmp_path)
+        ensure_schema(steps=steps_up_to((NEXT, types.SimpleNamespace(up=failing_up))), latest=NEXT, backup_dir=tmp_path)
 
-    assert "version 2 failed (disk on fire)" in str(info.value)
-    assert "left at version 1" in str(info.value)
-    assert current_version() == 1
+    assert f"version {NEXT} failed (disk on fire)" in str(info.value)
+    assert f"left at version {NEXT - 1}" in str(info.value)
+    assert current_version() == NEXT - 1
     assert "half_done" not in columns("person")  # the DDL was rolled back with the step
     assert Person.select().count() == 1
     if database.obj.__class__.__name__.startswith("Sqlite"):

@@ -409,6 +409,7 @@ class Activity(Editable):
             # reports: activity done in a period, read from the index alone (no table lookups)
             (("done_at", "assignee", "kind", "outcome", "archived_at"), False),
             (("assignee", "done_at", "kind", "outcome", "archived_at"), False),  # reports: per manager
+            (("assignee", "kind", "done_at", "outcome", "archived_at"), False),  # reports: manager × kind (m0002)
             (("assignee", "due_at", "done_at", "archived_at"), False),  # reports: planned in a period
             (("assignee", "done_at", "due_at"), False),  # plan: a user's overdue open items, oldest first
             (("due_at",), False),

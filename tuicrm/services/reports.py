@@ -490,54 +490,99 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             )
         return q
 
-    # One streaming pass over the done activities of the period gives the three views (per
-    # manager, per bucket, manager × bucket): per bucket, one range scan of the covering index on
-    # done_at, grouped by manager, with a count per kind (COUNT … FILTER: SQLite ≥ 3.30 and
-    # PostgreSQL). Many buckets fall back to one CASE-bucketed GROUP BY.
-    def count_if(cond):
-        return fn.COUNT(SQL("*")).filter(cond)
-
+    # The done activities of the period feed three views (per manager, per bucket, manager ×
+    # bucket) from one set of counts per (bucket, manager, kind), plus reached calls.
     all_kinds = [k.value for k in ActivityKind]
-    counts = [fn.COUNT(SQL("*")), *(count_if(Activity.kind == k) for k in all_kinds),
-              count_if(Activity.kind.in_(CALL_KINDS) & Activity.outcome.in_(REACHED))]
-    if len(buckets) <= BUCKET_PARTS_MAX:
-        parts = [
-            scoped(Activity.select(peewee.Value(i), Activity.assignee, *counts)
-                   .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc))).group_by(Activity.assignee)
-            for i, b in enumerate(buckets)
-        ]
+    reached_if = fn.COUNT(SQL("*")).filter(Activity.outcome.in_(REACHED))
+    done_rows: Iterable[tuple] = ()
+    if not is_postgres():
+        # SQLite has no hash aggregation: a GROUP BY must meet its rows in index order, and
+        # every FILTER costs on each of ~1M rows a year. So seek the index (assignee, kind,
+        # done_at, outcome, archived_at) once per manager × kind × bucket (IN lists: the plan
+        # does not depend on ANALYZE statistics) and count; groups arrive in index order.
+        users = list(restrict) if restrict is not None else User.select(User.id)
+        if len(buckets) <= BUCKET_PARTS_MAX:
+            parts = [
+                scoped(Activity.select(peewee.Value(i), Activity.assignee, Activity.kind, fn.COUNT(SQL("*")), reached_if)
+                       .where(Activity.assignee.in_(users) & Activity.kind.in_(all_kinds)
+                              & (Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc)))
+                .group_by(Activity.assignee, Activity.kind)
+                for i, b in enumerate(buckets)
+            ]
+        else:
+            parts = [scoped(
+                Activity.select(bucket_case(Activity.done_at, [b.end_utc for b in buckets]), Activity.assignee,
+                                Activity.kind, fn.COUNT(SQL("*")), reached_if)
+                .where(Activity.assignee.in_(users) & Activity.kind.in_(all_kinds)
+                       & (Activity.done_at >= start) & (Activity.done_at < end))
+            ).group_by(SQL("1"), Activity.assignee, Activity.kind)]
+        if restrict is None:  # activities nobody is assigned to: one more seek
+            parts.append(scoped(
+                Activity.select(bucket_case(Activity.done_at, [b.end_utc for b in buckets]), Activity.assignee,
+                                Activity.kind, fn.COUNT(SQL("*")), reached_if)
+                .where(Activity.assignee.is_null() & Activity.kind.in_(all_kinds)
+                       & (Activity.done_at >= start) & (Activity.done_at < end))
+            ).group_by(SQL("1"), Activity.assignee, Activity.kind))
         done_q = parts[0]
         for part in parts[1:]:
             done_q = done_q + part  # UNION ALL
+        done_rows = ((b, uid, kind, int(n or 0), int(r or 0) if kind in CALL_KINDS else 0)
+                     for b, uid, kind, n, r in done_q.tuples())
     else:
-        b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
-        done_q = scoped(
-            Activity.select(b_expr, Activity.assignee, *counts)
-            .where((Activity.done_at >= start) & (Activity.done_at < end))
-        ).group_by(SQL("1"), SQL("2"))
+        # PostgreSQL hashes groups cheaply but a wider key costs more than a few FILTERs: per
+        # bucket, one range scan of the covering index on done_at grouped by manager, a count
+        # per kind (COUNT … FILTER). Many buckets fall back to one CASE-bucketed GROUP BY.
+        def count_if(cond):
+            return fn.COUNT(SQL("*")).filter(cond)
+
+        counts = [*(count_if(Activity.kind == k) for k in all_kinds),
+                  count_if(Activity.kind.in_(CALL_KINDS) & Activity.outcome.in_(REACHED))]
+        if len(buckets) <= BUCKET_PARTS_MAX:
+            parts = [
+                scoped(Activity.select(peewee.Value(i), Activity.assignee, *counts)
+                       .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc))).group_by(Activity.assignee)
+                for i, b in enumerate(buckets)
+            ]
+            done_q = parts[0]
+            for part in parts[1:]:
+                done_q = done_q + part  # UNION ALL
+        else:
+            b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
+            done_q = scoped(
+                Activity.select(b_expr, Activity.assignee, *counts)
+                .where((Activity.done_at >= start) & (Activity.done_at < end))
+            ).group_by(SQL("1"), SQL("2"))
+        def pg_rows():
+            for b, uid, *rest in done_q.tuples():
+                for kind, n in zip(all_kinds, rest[:-1]):
+                    if n:
+                        yield b, uid, kind, int(n), 0
+                yield b, uid, None, 0, int(rest[-1] or 0)
+
+        done_rows = pg_rows()
     per_user: dict[int | None, dict[str, int]] = {}
     calls_reached: dict[int | None, int] = {}
     per_bucket: dict[int, dict[str, int]] = {}
     per_user_bucket: dict[tuple[int | None, int], int] = {}
-    for b, uid, total, *rest in done_q.tuples():
+    group_of = {k: g for g, _label, kinds in KIND_GROUPS for k in kinds}
+    for b, uid, kind, n, n_reached in done_rows:  # (bucket, manager, kind, done, reached calls)
         if b is None:
             continue
-        *kind_counts, n_reached = (int(c or 0) for c in rest)
-        by_kind = dict(zip(all_kinds, kind_counts))
+        b = int(b)
+        if n_reached:
+            calls_reached[uid] = calls_reached.get(uid, 0) + n_reached
+        if not n:
+            continue
         mine = per_user.setdefault(uid, {})
-        for kind, n in by_kind.items():
-            if n:
-                mine[kind] = mine.get(kind, 0) + n
-        calls_reached[uid] = calls_reached.get(uid, 0) + n_reached
-        groups = per_bucket.setdefault(int(b), {g: 0 for g, _label, _kinds in KIND_GROUPS})
-        for g, _label, kinds in KIND_GROUPS:
-            groups[g] += sum(by_kind.get(k, 0) for k in kinds)
-        per_user_bucket[(uid, int(b))] = int(total or 0)
+        mine[kind] = mine.get(kind, 0) + n
+        groups = per_bucket.setdefault(b, {g: 0 for g, _label, _kinds in KIND_GROUPS})
+        groups[group_of[kind]] += n
+        per_user_bucket[(uid, b)] = per_user_bucket.get((uid, b), 0) + n
     per_user = {uid: kinds for uid, kinds in per_user.items() if kinds}
 
     # per manager in the order of the covering index (assignee, due_at, done_at, archived_at)
     planned_q = scoped(
-        Activity.select(Activity.assignee, fn.COUNT(SQL("*")), count_if(Activity.done_at.is_null(False)))
+        Activity.select(Activity.assignee, fn.COUNT(SQL("*")), fn.COUNT(Activity.done_at))
         .where((Activity.due_at >= start) & (Activity.due_at < end))
     ).group_by(Activity.assignee)
     planned = {uid: (int(n), int(d or 0)) for uid, n, d in planned_q.tuples()}

@@ -12,6 +12,7 @@ from types import ModuleType
 
 NAMES = [
     "m0001_initial",
+    "m0002_report_index",
 ]
 
 
