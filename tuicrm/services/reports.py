@@ -644,6 +644,15 @@ def _epoch(expr) -> peewee.Node:
     return peewee.Cast(fn.strftime("%s", expr), "INTEGER")
 
 
+def _seconds_between(earlier, later) -> peewee.Node:
+    """Whole seconds from ``earlier`` to ``later`` (naive-UTC, stored to the second). SQLite: one
+    julianday() difference, rounded (a third of the cost of two strftime('%s') per row; exact for
+    whole-second values); PostgreSQL: the EXTRACT(EPOCH) difference."""
+    if is_postgres():
+        return _epoch(later) - _epoch(earlier)
+    return peewee.Cast(fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400), "INTEGER")
+
+
 def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
            filters: Filters = Filters(), bucket: str = "auto") -> ReportResult:
     restrict = _visible_users(actor, filters.managers)
@@ -710,7 +719,7 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         SC1.select(SC1.from_stage.alias("from_id"), SC1.changed_at.alias("at"), prev_at.alias("prev_at"))
         .where(SC1.changed_at < end), SC1,
     ).alias("h")
-    stay_q = (StageChange.select(hist.c.from_id, fn.COUNT(SQL("*")), fn.SUM(_epoch(hist.c.at) - _epoch(hist.c.prev_at)))
+    stay_q = (StageChange.select(hist.c.from_id, fn.COUNT(SQL("*")), fn.SUM(_seconds_between(hist.c.prev_at, hist.c.at)))
               .from_(hist).where((hist.c.at >= start) & hist.c.from_id.is_null(False) & hist.c.prev_at.is_null(False))
               .group_by(SQL("1")))
     stays = {sid: (int(n), int(secs or 0)) for sid, n, secs in stay_q.tuples()}
