@@ -263,3 +263,17 @@ def test_libreoffice_made_1c_sheet(session, actor, tmp_path):
     assert (c.inn, c.kpp, c.address) == ("0701234567", "070101001", "Нальчик")
     assert c.phones.get().e164 == "+74951234567" and c.persons.get().full_name == "Иванов Иван"
     assert Company.get(Company.name == "Липа АО").phones.get().e164 == "+79161234567"
+
+
+def test_chunk_lookups_use_the_key_indexes_on_a_new_sqlite_base(ui_session):
+    """Without ANALYZE statistics SQLite picked the merged_into index for "IS NULL" with a long IN
+    list and scanned every card once per chunk (the import was quadratic in the base size)."""
+    from tuicrm.model import database
+
+    db = database.obj
+    expect = {"company_inn": "company_inn", "company_name": "company_name_key", "person_phone": "phone_e164",
+              "person_email": "email_address_lower", "person_name": "person_name_key"}
+    for name, sql in importer.lookup_sql().items():
+        values = [f"v{i}" for i in range(1500)]
+        plan = " / ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql.format(in_=",".join("?" * 1500)), values))
+        assert expect[name] in plan and "merged_into" not in plan, (name, plan)

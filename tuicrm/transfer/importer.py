@@ -15,7 +15,7 @@ Design
   ``before`` holds {field: [old, new]}; phones/emails/tags/notes added to cards that existed
   before the import are items too — ``undo.undo_batch`` reverses all of it.
 - Records are the same as the services make them: full_name/name_key, SearchToken rows, phones
-  through ``services.phones.parse_cell`` and ``contacts._phone_rows``, audit rows.
+  through ``services.phones.parse_cell`` with the columns ``contacts._phone_rows`` gives, audit rows.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ from tuicrm.model import (
     Tag,
     utcnow,
 )
-from tuicrm.model.enums import Entity, ImportStatus, StageKind
+from tuicrm.model.enums import Entity, ImportStatus, PhoneKind, StageKind
 from tuicrm.services import phones as phone_svc
-from tuicrm.services.base import Actor, ServiceError, search_key, to_json, tokens
-from tuicrm.services.contacts import _phone_rows, compose_full_name, normalize_email, split_emails, split_full_name, split_tags
+from tuicrm.services.base import _WORD, Actor, ServiceError, search_key, to_json, tokens
+from tuicrm.services.contacts import compose_full_name, normalize_email, split_emails, split_full_name, split_tags
 from tuicrm.transfer import mapping as mapping_mod
 from tuicrm.transfer import presets, values
 from tuicrm.transfer.readers import ReadError, Table, open_table
@@ -64,6 +64,7 @@ MAX_REJECTED_ROWS = 100_000  # kept for the rejected-rows file
 SAMPLE_ROWS = 5
 COMPANY_CARDS_MAX = 30_000  # company cards kept between chunks (bounded memory)
 PHONE_CACHE_MAX = 50_000  # parsed cells kept for repeated numbers (company switchboards); bounded memory
+KEY_CACHE_MAX = 50_000  # search keys / tokens of recurring texts (company names, tags)
 
 PERSON_FILL = ("position", "birthday", "source", "owner")
 COMPANY_FILL = ("inn", "kpp", "address", "site", "industry", "source", "owner")
@@ -213,6 +214,8 @@ class RowData:
     deal_amount: int | None = None
     deal_stage: str = ""
     warnings: list = field(default_factory=list)
+    name_key: str = ""  # search_key(full_name), computed once
+    company_key: str = ""  # search_key(company)
 
     @property
     def has_person(self) -> bool:
@@ -235,6 +238,27 @@ class _Ctx:
         self.stage_cache: dict[str, int] | None = None
         self.default_stage: tuple[int, int, str] | None = None
         self.now = utcnow()
+        self.key_cache: dict[str, str] = {}
+        self.company_tokens: dict[str, list[str]] = {}
+
+    def key(self, text: str) -> str:
+        """search_key of a text that recurs (company names, tags): computed once per import."""
+        k = self.key_cache.get(text)
+        if k is None:
+            if len(self.key_cache) > KEY_CACHE_MAX:
+                self.key_cache.clear()
+            k = self.key_cache[text] = search_key(text)
+        return k
+
+    def name_tokens(self, name: str | None) -> list[str]:
+        """Search words of a company name (each of its persons repeats them)."""
+        name = name or ""
+        t = self.company_tokens.get(name)
+        if t is None:
+            if len(self.company_tokens) > KEY_CACHE_MAX:
+                self.company_tokens.clear()
+            t = self.company_tokens[name] = tokens(name)
+        return t
 
     def phones(self, value: object, kind: str | None) -> list:
         hit = self.phone_cache.get(value)
@@ -355,6 +379,10 @@ def _parse_row(ctx: _Ctx, number: int, cells: list, mapping: list[str]) -> RowDa
         if not p.is_valid:
             ctx.report.phones_flagged += 1
             r.warnings.append(_("phone {raw!r} kept as written: {reason}").format(raw=p.raw[:60], reason=_(p.reason or "invalid")))
+    if r.full_name:
+        r.name_key = search_key(r.full_name)
+    if r.company:
+        r.company_key = ctx.key(r.company)
     return r
 
 
@@ -384,6 +412,8 @@ class Card:
     company: "Card | None" = None  # a person's company card
     touched: bool = False  # something was added or changed
     reindex: bool = False
+    rev: int = 0  # a new card's additions so far (a field filled, a phone/email/tag/note, its company)
+    key: str = ""  # a new card's search_key of its name
 
 
 def _empty(v) -> bool:
@@ -413,36 +443,31 @@ class _Chunk:
     # ---------------------------------------------------------------- lookups against the base
     def load(self) -> None:
         rows = self.rows
-        inns = {r.inn for r in rows if r.inn}
-        names = {search_key(r.company) for r in rows if r.company}
+        inns = list({r.inn for r in rows if r.inn})
+        names = list({r.company_key for r in rows if r.company_key})
         self.base_c_inn: dict[str, list[int]] = {}
         self.base_c_name: dict[str, list[int]] = {}
-        alive_c = Company.archived_at.is_null() & Company.merged_into.is_null()
+        sql = lookup_sql()
         if inns:
-            for cid, inn in Company.select(Company.id, Company.inn).where(Company.inn.in_(list(inns)) & alive_c).order_by(Company.id).tuples():
+            for cid, inn in _select_in(sql["company_inn"], inns):
                 self.base_c_inn.setdefault(inn, []).append(cid)
         if names:
-            for cid, key in Company.select(Company.id, Company.name_key).where(Company.name_key.in_(list(names)) & alive_c).order_by(Company.id).tuples():
+            for cid, key in _select_in(sql["company_name"], names):
                 self.base_c_name.setdefault(key, []).append(cid)
-        e164s = {p.e164 for r in rows for p, _k in r.phones if p.e164}
-        emails = {a.lower() for r in rows for a, _ok in r.emails}
-        pnames = {search_key(r.full_name) for r in rows if r.full_name}
-        alive_p = Person.archived_at.is_null() & Person.merged_into.is_null()
+        e164s = list({p.e164 for r in rows for p, _k in r.phones if p.e164})
+        emails = list({a.lower() for r in rows for a, _ok in r.emails})
+        pnames = list({r.name_key for r in rows if r.name_key})
         self.base_p_phone: dict[str, set[int]] = {}
         self.base_p_email: dict[str, set[int]] = {}
         self.base_p_name: dict[str, list[tuple[int, int | None]]] = {}
         if e164s:
-            q = (Phone.select(Phone.e164, Phone.person).join(Person, on=(Phone.person == Person.id))
-                 .where(Phone.e164.in_(list(e164s)) & alive_p).tuples())
-            for e, pid in q:
+            for e, pid in _select_in(sql["person_phone"], e164s):
                 self.base_p_phone.setdefault(e, set()).add(pid)
         if emails:
-            q = (Email.select(Email.address_lower, Email.person).join(Person, on=(Email.person == Person.id))
-                 .where(Email.address_lower.in_(list(emails)) & alive_p).tuples())
-            for e, pid in q:
+            for e, pid in _select_in(sql["person_email"], emails):
                 self.base_p_email.setdefault(e, set()).add(pid)
         if pnames:
-            for pid, key, cid in Person.select(Person.id, Person.name_key, Person.company).where(Person.name_key.in_(list(pnames)) & alive_p).order_by(Person.id).tuples():
+            for pid, key, cid in _select_in(sql["person_name"], pnames):
                 self.base_p_name.setdefault(key, []).append((pid, cid))
         self.loaded_c: dict[int, Card] = {}
         self.loaded_p: dict[int, Card] = {}
@@ -501,7 +526,7 @@ class _Chunk:
         """The company card of a row (found, or a new one), or an ambiguity message."""
         if not r.company and not r.inn:
             return None, None
-        key = search_key(r.company) if r.company else ""
+        key = r.company_key
         # within this chunk
         for c in self.c_by_inn.get(r.inn or "", []):
             if not r.kpp or not c.fields.get("kpp") or c.fields.get("kpp") == r.kpp:
@@ -534,17 +559,18 @@ class _Chunk:
                 return None, _("tax id {inn} is not in the base and the row has no company name").format(inn=r.inn)
             card = Card("company")
             card.fields = {"name": r.company, "inn": r.inn, "kpp": r.kpp}
+            card.key = key
             self.companies.append(card)
         if card.fields.get("inn"):
             self.c_by_inn.setdefault(card.fields["inn"], []).append(card)
-        for k in {search_key(card.fields.get("name") or r.company), key} - {""}:
+        for k in {self.ctx.key(card.fields.get("name") or r.company), key} - {""}:
             self.c_by_name.setdefault(k, []).append(card)
         return card, None
 
     def person_for(self, r: RowData, company: Card | None) -> tuple[Card | None, str | None]:
         e164s = [p.e164 for p, _k in r.phones if p.e164]
         emails = [a.lower() for a, _ok in r.emails]
-        key = search_key(r.full_name)
+        key = r.name_key
         # within the chunk
         for e in e164s:
             if e in self.p_by_phone:
@@ -578,6 +604,7 @@ class _Chunk:
         if card is None:
             card = Card("person")
             card.fields = {"full_name": r.full_name, "last_name": r.last, "first_name": r.first, "middle_name": r.middle}
+            card.key = key
             self.persons.append(card)
         for e in e164s:
             self.p_by_phone.setdefault(e, card)
@@ -591,10 +618,12 @@ class _Chunk:
         """Apply a row's values to a card; returns conflict messages."""
         conflicts = []
         ctx = self.ctx
-        if card.fresh:
+        fresh = card.fresh
+        if fresh:
             for k, v in values_.items():
-                if not _empty(v) and _empty(card.fields.get(k)):
+                if v is not None and v != "" and _empty(card.fields.get(k)):
                     card.fields[k] = v
+                    card.rev += 1
         else:
             for k, v in values_.items():
                 if _empty(v):
@@ -620,25 +649,30 @@ class _Chunk:
                 if p.raw in card.have_raw:
                     continue
             card.have_raw.add(p.raw)
-            row = _phone_rows([p], kind, start=card.phone_pos, primary_first=card.phone_pos == 0)[0]
-            card.phone_pos += 1
-            card.phones.append(row)
-            card.touched = card.touched or not card.fresh
+            pos = card.phone_pos
+            # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
+            card.phones.append((p.raw[:500], p.e164, p.extension, p.digits_rev[:40],
+                                kind or p.kind or (PhoneKind.MOBILE if p.is_valid else PhoneKind.OTHER), p.is_valid,
+                                p.reason, (p.note or None) and p.note[:200], pos == 0, pos))
+            card.phone_pos = pos + 1
+            card.rev += 1
+            card.touched = card.touched or not fresh
         for address, ok in emails:
             low = address.lower()
             if low in card.have_email:
                 continue
             card.have_email.add(low)
-            card.emails.append(dict(address=address, address_lower=low[:254], kind="work", is_valid=ok,
-                                    is_primary=card.email_pos == 0, position=card.email_pos))
+            card.emails.append((address, low[:254], "work", ok, card.email_pos == 0, card.email_pos))
             card.email_pos += 1
-            card.touched = card.touched or not card.fresh
+            card.rev += 1
+            card.touched = card.touched or not fresh
         for t in r.tags:
             tid = self.tag_id(t)
             if tid not in card.have_tags:
                 card.have_tags.add(tid)
                 card.tags.append(tid)
-                card.touched = card.touched or not card.fresh
+                card.rev += 1
+                card.touched = card.touched or not fresh
         return conflicts
 
     def add_notes(self, card: Card, notes: list[str]) -> None:
@@ -646,17 +680,18 @@ class _Chunk:
             if n not in card.have_notes:
                 card.have_notes.add(n)
                 card.notes.append(n)
+                card.rev += 1
                 card.touched = card.touched or not card.fresh
 
     def tag_id(self, name: str) -> int:
         name = name.strip()[:100]
-        key = search_key(name)
+        key = self.ctx.key(name)
         cache = self.ctx.tag_cache
         if key not in cache:
             tid = Tag.select(Tag.id).where(Tag.name_key == key).scalar()
             if tid is None:
                 tid = Tag.insert(name=name, name_key=key).execute()
-                self.ctx.items.append(dict(batch=self.ctx.batch_id, entity="tag", entity_id=tid, action="created", before=None))
+                self.ctx.items.append((self.ctx.batch_id, "tag", tid, "created", None))
             cache[key] = tid
         return cache[key]
 
@@ -686,7 +721,7 @@ class _Chunk:
                 rep.skipped += 1
                 continue
             was_touched = {id(c): c.touched for c in (company, person) if c is not None}
-            sig = [_sig(c) for c in (company, person) if c is not None and c.fresh]
+            sig = sum(c.rev for c in (company, person) if c is not None and c.fresh)
             conflicts: list[str] = []
             owner = r.owner_id
             if company is not None and not (ctx.policy == "skip" and not company.fresh):
@@ -697,8 +732,9 @@ class _Chunk:
                 if not r.has_person:
                     self.add_notes(company, r.notes)
             if person is not None:
-                if company is not None and person.fresh:
-                    person.company = person.company or company
+                if company is not None and person.fresh and person.company is None:
+                    person.company = company
+                    person.rev += 1
                 pvals = {"position": r.position, "birthday": r.birthday, "source": r.source,
                          "owner": owner if not person.fresh else (owner or ctx.actor.user_id)}
                 if company is not None and not person.fresh:
@@ -725,7 +761,7 @@ class _Chunk:
                 rep.created += 1
             elif any(c.touched and not was_touched.get(id(c), False) for c in (company, person) if c is not None):
                 rep.merged += 1
-            elif sig != [_sig(c) for c in (company, person) if c is not None and c.fresh]:
+            elif sig != sum(c.rev for c in (company, person) if c is not None and c.fresh):
                 rep.merged += 1  # a duplicate row of this file added something to the card of an earlier row
             elif matched_existing and ctx.policy == "skip":
                 rep.skipped += 1
@@ -776,21 +812,22 @@ class _Chunk:
         actor = ctx.actor.user_id
         items = ctx.items
         audits = []
+        bid = ctx.batch_id
         # new companies
         if self.companies:
             rows = []
             for c in self.companies:
                 f = c.fields
-                rows.append(dict(name=f["name"], name_key=search_key(f["name"]), inn=f.get("inn"), kpp=f.get("kpp"),
-                                 address=f.get("address"), site=f.get("site"), industry=f.get("industry"),
-                                 source=f.get("source"), owner=f.get("owner") or actor, visibility="shared",
-                                 created_by=actor, import_batch=ctx.batch_id, created_at=now, updated_at=now))
-            ids = _insert_returning(Company, rows)
+                rows.append((f["name"], ctx.key(f["name"]), f.get("inn"), f.get("kpp"), f.get("address"), f.get("site"),
+                             f.get("industry"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, now, now))
+            ids = _bulk(Company, _COMPANY_COLS, rows, returning=True)
+            toks = []
             for c, cid in zip(self.companies, ids):
                 c.id, c.fresh = cid, False
                 ctx.keep_company(c)
-                items.append(dict(batch=ctx.batch_id, entity=Entity.COMPANY, entity_id=cid, action="created", before=None))
-            _insert(SearchToken, [dict(token=w, kind="c", ref_id=c.id) for c in self.companies for w in tokens(c.fields["name"])])
+                items.append((bid, Entity.COMPANY, cid, "created", None))
+                toks.extend((w, "c", cid) for w in ctx.name_tokens(c.fields["name"]))
+            _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.companies_created += len(self.companies)
         # new persons
         if self.persons:
@@ -798,21 +835,18 @@ class _Chunk:
             for p in self.persons:
                 f = p.fields
                 comp = p.company.id if p.company is not None else None
-                rows.append(dict(last_name=f["last_name"], first_name=f["first_name"], middle_name=f["middle_name"],
-                                 full_name=f["full_name"], name_key=search_key(f["full_name"]), position=f.get("position"),
-                                 company=comp, birthday=f.get("birthday"), source=f.get("source"),
-                                 owner=f.get("owner") or actor, visibility="shared", created_by=actor,
-                                 import_batch=ctx.batch_id, created_at=now, updated_at=now))
-            ids = _insert_returning(Person, rows)
+                rows.append((f["last_name"], f["first_name"], f["middle_name"], f["full_name"], p.key, f.get("position"),
+                             comp, f.get("birthday"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, now, now))
+            ids = _bulk(Person, _PERSON_COLS, rows, returning=True)
             toks = []
             for p, pid in zip(self.persons, ids):
                 p.id, p.fresh = pid, False
-                items.append(dict(batch=ctx.batch_id, entity=Entity.PERSON, entity_id=pid, action="created", before=None))
-                words = tokens(p.fields["full_name"])
+                items.append((bid, Entity.PERSON, pid, "created", None))
+                words = _key_tokens(p.key)
                 if p.company is not None:
-                    words += [t for t in tokens(p.company.fields.get("name")) if t not in words]
-                toks.extend(dict(token=w, kind="p", ref_id=pid) for w in words)
-            _insert(SearchToken, toks)
+                    words = list(dict.fromkeys(words + ctx.name_tokens(p.company.fields.get("name"))))
+                toks.extend((w, "p", pid) for w in words)
+            _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.persons_created += len(self.persons)
         # merged cards
         for kind, cache in (("company", self.loaded_c), ("person", self.loaded_p)):
@@ -823,7 +857,7 @@ class _Chunk:
                     model.update(**changes, updated_at=now, row_version=model.row_version + 1).where(model.id == card.id).execute()
                     if not card.new:
                         before = {k: [_jsonable(card.before.get(k)), _jsonable(v)] for k, v in changes.items()}
-                        items.append(dict(batch=ctx.batch_id, entity=kind, entity_id=card.id, action="merged", before=to_json(before)))
+                        items.append((bid, kind, card.id, "merged", to_json(before)))
                         audits.append(dict(user=actor, entity=kind, entity_id=card.id, action="merge",
                                            changes=to_json(before), at=now))
                     card.fields.update(changes)
@@ -844,38 +878,39 @@ class _Chunk:
         phones, emails, ptags, ctags, notes = [], [], [], [], []
         old_children = []  # (entity, model, row) for cards that existed before the import
         for card in list(self.companies) + list(self.loaded_c.values()) + list(self.persons) + list(self.loaded_p.values()):
-            key = "company" if card.kind == "company" else "person"
-            for row in card.phones:
-                row = dict(row, person=None, company=None, created_at=now)
-                row[key] = card.id
-                (phones if card.new else old_children).append(row if card.new else ("phone", Phone, row))
-            for row in card.emails:
-                row = dict(row, person=None, company=None, created_at=now)
-                row[key] = card.id
-                (emails if card.new else old_children).append(row if card.new else ("email", Email, row))
-            for tid in card.tags:
-                if card.kind == "person":
-                    r = dict(person=card.id, tag=tid)
-                    (ptags if card.new else old_children).append(r if card.new else ("person_tag", PersonTag, r))
+            is_person = card.kind == "person"
+            owner = (card.id, None) if is_person else (None, card.id)
+            if card.new:
+                phones.extend(owner + row + (now,) for row in card.phones)
+                emails.extend(owner + row + (now,) for row in card.emails)
+                if is_person:
+                    ptags.extend((card.id, tid) for tid in card.tags)
                 else:
-                    r = dict(company=card.id, tag=tid)
-                    (ctags if card.new else old_children).append(r if card.new else ("company_tag", CompanyTag, r))
+                    ctags.extend((card.id, tid) for tid in card.tags)
+            else:
+                old_children.extend(("phone", Phone, dict(zip(_PHONE_COLS, owner + row + (now,)))) for row in card.phones)
+                old_children.extend(("email", Email, dict(zip(_EMAIL_COLS, owner + row + (now,)))) for row in card.emails)
+                for tid in card.tags:
+                    if is_person:
+                        old_children.append(("person_tag", PersonTag, dict(person=card.id, tag=tid)))
+                    else:
+                        old_children.append(("company_tag", CompanyTag, dict(company=card.id, tag=tid)))
             for text in card.notes:
-                comp = card.company.id if card.kind == "person" and card.company is not None else (
-                    card.fields.get("company") if card.kind == "person" else card.id)
+                comp = card.company.id if is_person and card.company is not None else (
+                    card.fields.get("company") if is_person else card.id)
                 if isinstance(comp, Card):
                     comp = comp.id
-                notes.append(dict(text=text, person=card.id if card.kind == "person" else None, company=comp,
+                notes.append(dict(text=text, person=card.id if is_person else None, company=comp,
                                   author=actor, import_batch=ctx.batch_id, created_at=now, updated_at=now))
             card.phones, card.emails, card.tags, card.notes = [], [], [], []
-        _insert(Phone, phones)
-        _insert(Email, emails)
-        _insert(PersonTag, ptags)
-        _insert(CompanyTag, ctags)
+        _bulk(Phone, _PHONE_COLS, phones)
+        _bulk(Email, _EMAIL_COLS, emails)
+        _bulk(PersonTag, ("person", "tag"), ptags)
+        _bulk(CompanyTag, ("company", "tag"), ctags)
         _insert(Note, notes)
         for entity, model, row in old_children:
             rid = model.insert(**row).execute()
-            items.append(dict(batch=ctx.batch_id, entity=entity, entity_id=rid, action="created", before=None))
+            items.append((bid, entity, rid, "created", None))
         # deals
         if self.deals:
             rows = []
@@ -886,18 +921,14 @@ class _Chunk:
                                  amount_minor=d["amount"], currency="RUB", owner=d["owner"], stage_entered_at=now,
                                  created_at=now, updated_at=now, closed_at=now if kind != StageKind.OPEN else None,
                                  import_batch=ctx.batch_id))
-            ids = _insert_returning(Deal, rows)
+            ids = _insert(Deal, rows, returning=True)
             _insert(StageChange, [dict(deal=i, from_stage=None, to_stage=r["stage"], user=actor, changed_at=now) for i, r in zip(ids, rows)])
             for i, r in zip(ids, rows):
-                items.append(dict(batch=ctx.batch_id, entity=Entity.DEAL, entity_id=i, action="created", before=None))
+                items.append((bid, Entity.DEAL, i, "created", None))
             rep.deals_created += len(ids)
         _insert(AuditLog, audits)
-        _insert(ImportItem, items)
+        _bulk(ImportItem, _ITEM_COLS, items)
         items.clear()
-
-
-def _sig(c: Card) -> tuple:
-    return (len(c.phones), len(c.emails), len(c.tags), len(c.notes), sum(1 for v in c.fields.values() if not _empty(v)), c.company is not None)
 
 
 def _display(v) -> str:
@@ -914,6 +945,48 @@ def _jsonable(v):
     return v
 
 
+def _raw_db():
+    db = Person._meta.database
+    return db.obj if hasattr(db, "obj") else db
+
+
+def lookup_sql() -> dict[str, str]:
+    """The per-chunk lookups of merge candidates ({in_} is the IN list), alive cards only.
+
+    On SQLite the merged_into index is kept out of the plan ("+"): without ANALYZE statistics (a
+    new base) SQLite picks it for "merged_into_id IS NULL" with a long IN list and then scans every
+    card of the base for each chunk, which made the import quadratic in the size of the base."""
+    plus = "+" if isinstance(_raw_db(), peewee.SqliteDatabase) else ""
+
+    def alive(p: str) -> str:
+        return f'{p}"archived_at" IS NULL AND {plus}{p}"merged_into_id" IS NULL'
+
+    return {
+        "company_inn": 'SELECT "id", "inn" FROM "company" WHERE "inn" IN ({in_}) AND ' + alive("") + ' ORDER BY "id"',
+        "company_name": 'SELECT "id", "name_key" FROM "company" WHERE "name_key" IN ({in_}) AND ' + alive("") + ' ORDER BY "id"',
+        "person_phone": 'SELECT t."e164", t."person_id" FROM "phone" t JOIN "person" q ON t."person_id" = q."id" '
+                        'WHERE t."e164" IN ({in_}) AND ' + alive("q."),
+        "person_email": 'SELECT t."address_lower", t."person_id" FROM "email" t JOIN "person" q ON t."person_id" = q."id" '
+                        'WHERE t."address_lower" IN ({in_}) AND ' + alive("q."),
+        "person_name": 'SELECT "id", "name_key", "company_id" FROM "person" WHERE "name_key" IN ({in_}) AND ' + alive("")
+                       + ' ORDER BY "id"',
+    }
+
+
+IN_MAX = 5000  # values per IN list (SQLite allows 32,766 parameters, PostgreSQL 65,535)
+
+
+def _select_in(sql: str, values: list) -> list[tuple]:
+    """Rows of a query whose ``{in_}`` is an IN list over ``values`` (in parts), with plain SQL:
+    building a peewee expression per value cost more than the query itself."""
+    db = _raw_db()
+    out: list[tuple] = []
+    for i in range(0, len(values), IN_MAX):
+        part = values[i:i + IN_MAX]
+        out.extend(db.execute_sql(sql.format(in_=",".join([db.param] * len(part))), part).fetchall())
+    return out
+
+
 def _reject(rep: ImportReport, r: RowData, reason: str, counted: bool = True) -> None:
     rep.rejected += 1
     if counted:
@@ -922,42 +995,64 @@ def _reject(rep: ImportReport, r: RowData, reason: str, counted: bool = True) ->
         rep.rejected_rows.append((r.number, r.cells, reason))
 
 
-def _insert(model, rows: list[dict]) -> None:
-    _bulk(model, rows, returning=False)
+_COMPANY_COLS = ("name", "name_key", "inn", "kpp", "address", "site", "industry", "source", "owner", "visibility",
+                 "created_by", "import_batch", "created_at", "updated_at")
+_PERSON_COLS = ("last_name", "first_name", "middle_name", "full_name", "name_key", "position", "company", "birthday",
+                "source", "owner", "visibility", "created_by", "import_batch", "created_at", "updated_at")
+_PHONE_COLS = ("person", "company", "raw", "e164", "extension", "digits_rev", "kind", "is_valid", "invalid_reason", "note",
+               "is_primary", "position", "created_at")
+_EMAIL_COLS = ("person", "company", "address", "address_lower", "kind", "is_valid", "is_primary", "position", "created_at")
+_TOKEN_COLS = ("token", "kind", "ref_id")
+_ITEM_COLS = ("batch", "entity", "entity_id", "action", "before")
 
 
-def _insert_returning(model, rows: list[dict]) -> list[int]:
-    return _bulk(model, rows, returning=True)
+def _key_tokens(key: str) -> list[str]:
+    """services.base.tokens() of a text whose search_key is already known."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(key):
+        seen.setdefault(word[:64], None)
+    return list(seen)
 
 
-def _bulk(model, rows: list[dict], returning: bool) -> list[int]:
-    """Multi-row INSERT with plain SQL, without building a query tree per row (peewee's insert_many
-    spends most of its time there). Values are plain ints/strings/dates/bools, which both drivers
-    adapt exactly as peewee would pass them."""
+def _insert(model, rows: list[dict], returning: bool = False) -> list[int]:
     if not rows:
         return []
-    db = model._meta.database.obj if hasattr(model._meta.database, "obj") else model._meta.database
+    cols = tuple(rows[0].keys())
+    return _bulk(model, cols, [tuple(r[k] for k in cols) for r in rows], returning=returning)
+
+
+def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False) -> list[int]:
+    """Multi-row INSERT of value tuples (in the order of ``cols``) with plain SQL, without building a
+    query tree or a dict per row (peewee's insert_many spends most of its time there). Values are
+    plain ints/strings/dates/bools, which both drivers adapt exactly as peewee would pass them;
+    columns left out get their model default."""
+    if not rows:
+        return []
+    db = _raw_db()
     meta = model._meta
-    cols = list(rows[0].keys())
-    defaults = {f.name: f.default for f in meta.sorted_fields
-                if f.default is not None and f.name not in cols and not f.primary_key}
+    defaults = [(f.name, f.default) for f in meta.sorted_fields
+                if f.default is not None and f.name not in cols and not f.primary_key]
+    cols = list(cols)
     if defaults:
-        fixed = {k: (v() if callable(v) else v) for k, v in defaults.items()}
-        rows = [{**r, **fixed} for r in rows]
-        cols += list(fixed)
-    fields = [meta.fields[c] for c in cols]
-    param = db.param
-    one = "(" + ",".join([param] * len(cols)) + ")"
-    head = 'INSERT INTO "{}" ({}) VALUES '.format(meta.table_name, ",".join('"{}"'.format(f.column_name) for f in fields))
+        fixed = tuple(v() if callable(v) else v for _k, v in defaults)
+        cols += [k for k, _v in defaults]
+        rows = [r + fixed for r in rows]
+    width = len(cols)
+    one = "(" + ",".join([db.param] * width) + ")"
+    head = 'INSERT INTO "{}" ({}) VALUES '.format(meta.table_name, ",".join('"{}"'.format(meta.fields[c].column_name) for c in cols))
     tail = ' RETURNING "id"' if returning else ""
-    per = max(1, min(500, 30000 // len(cols)))
+    per = max(1, min(500, 30000 // width))
+    full = None
     out: list[int] = []
     for i in range(0, len(rows), per):
         part = rows[i:i + per]
-        params = []
-        for r in part:
-            params.extend([r[k] for k in cols])
-        cur = db.execute_sql(head + ",".join([one] * len(part)) + tail, params)
+        if len(part) == per:
+            full = full or head + ",".join([one] * per) + tail
+            sql = full
+        else:
+            sql = head + ",".join([one] * len(part)) + tail
+        params = [v for r in part for v in r]
+        cur = db.execute_sql(sql, params)
         if returning:
             got = [row[0] for row in cur.fetchall()]
             if len(got) != len(part):
