@@ -18,6 +18,15 @@ def visible(model: type[Person] | type[Company], actor: Actor) -> peewee.Express
     return (model.visibility == Visibility.SHARED) | (model.owner == actor.user_id)
 
 
+def visible_sql(alias: str, actor: Actor) -> str:
+    """``visible()`` for plain SQL on the person/company table aliased ``alias`` (read paths that
+    skip peewee's statement building): the same rule, tested against it."""
+    if actor.sees_all:
+        return "1 = 1"
+    owner = "IS NULL" if actor.user_id is None else f"= {int(actor.user_id)}"
+    return f"({alias}.visibility = '{Visibility.SHARED.value}' OR {alias}.owner_id {owner})"
+
+
 def int_in(field, ids) -> peewee.Expression:
     """``field IN (1, 2, 3)`` with the integers inlined: peewee builds one node per parameter,
     which costs more than the query itself for a page of ids (ids are ints, so this is safe)."""
