@@ -99,3 +99,27 @@ def test_missing_and_private_cards_fail_as_card_does(actor, office):
     with pytest.raises(Forbidden):
         cards.summaries(boris, [("person", people[0]), ("person", secret)])
     assert cards.summaries(boris, [("person", people[0])]) == [cards.card(boris, "person", people[0])]
+
+
+def test_visible_sql_is_visible(actor, office):
+    """The plain-SQL visibility filter (search, summaries) lets through exactly what visible() does."""
+    from tuicrm.model import Company, Person
+    from tuicrm.services.base import Actor
+    from tuicrm.services.queries import visible, visible_sql
+
+    boris = users.actor_for(users.create_user("boris", "Борис", "manager"))
+    contacts.create_person(actor, full_name="Тайный", visibility="private")
+    contacts.create_person(boris, full_name="Свой тайный", visibility="private")
+    contacts.create_company(boris, "ООО Своя", visibility="private")
+    contacts.create_person(actor, full_name="Ничей тайный", visibility="private", owner_id=None)
+    from tuicrm.model import Person as P
+
+    P.update(owner=None).where(P.full_name == "Ничей тайный").execute()
+    nobody = Actor(user_id=None, role="manager", login="asterisk", name="asterisk")
+    db = Person._meta.database
+    for who in (actor, boris, nobody):
+        for model, table in ((Person, "person"), (Company, "company")):
+            expected = sorted(i for (i,) in model.select(model.id).where(visible(model, who)).tuples())
+            got = sorted(i for (i,) in db.execute_sql(f"SELECT t.id FROM {table} t WHERE {visible_sql('t', who)}"))
+            assert got == expected, (who.login, table)
+    assert len(expected) < Person.select().count() + Company.select().count()
