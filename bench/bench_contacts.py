@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -55,6 +56,63 @@ Bare().run()
 """
 
 PHONE_ROW = re.compile(r"\(\d{3,5}\) \d")
+
+# In-process phases of a start (--only phases): the same two apps, timed from the first line of
+# this script (the interpreter's own start, ~15 ms, is the same for both and not counted); the
+# app exits once its first screen is painted. Argument: "bare", or the base URL for tuicrm.
+PHASES_APP = """
+import json, os, sys, time
+T0 = time.perf_counter()
+marks = {}
+def mark(name):
+    marks.setdefault(name, round((time.perf_counter() - T0) * 1000, 1))
+def painted(app):
+    mark("first screen painted")
+    app.exit()
+if sys.argv[1] == "bare":
+    from textual.app import App
+    from textual.widgets import DataTable, Footer, Header, Static
+    mark("imports")
+    class Bare(App):
+        def compose(self):
+            yield Header()
+            yield Static("BASELINE READY")
+            yield DataTable()
+            yield Footer()
+        def on_mount(self):
+            mark("app mounted")
+            self.query_one(DataTable).add_columns("Name", "Phone")
+            self.call_after_refresh(painted, self)
+    Bare().run()
+else:
+    from tuicrm.cli.common import CliContext
+    from tuicrm.cli.run import run_app
+    from tuicrm import session as session_mod
+    import tuicrm.ui.app as app_mod
+    import tuicrm.ui.widgets.contacts_table as table_mod
+    mark("imports")
+    open_session = session_mod.open_session
+    def timed_open(*a, **k):
+        out = open_session(*a, **k)
+        mark("session open (schema check, user)")
+        return out
+    session_mod.open_session = timed_open
+    on_mount = app_mod.CrmApp.on_mount
+    def timed_mount(self):
+        mark("app mounted")
+        return on_mount(self)
+    app_mod.CrmApp.on_mount = timed_mount
+    fill = table_mod.ContactsTable._fill
+    def timed_fill(self, **kw):
+        fill(self, **kw)
+        if self.row_count:
+            mark("first page in the table")
+            self.call_after_refresh(painted, self.app)
+    table_mod.ContactsTable._fill = timed_fill
+    run_app(CliContext(db=sys.argv[1], user="demo", lang="en"))
+with open(os.environ["PHASES_OUT"], "w") as fh:
+    json.dump(marks, fh)
+"""
 
 
 def pct(values: list[float], q: float) -> float:
@@ -115,6 +173,33 @@ def bench_startup(runs: int) -> list[list[str]]:
         ["bare Textual app, one empty DataTable", f"{b * 1000:.0f} ms", f"{min(base) * 1000:.0f}–{max(base) * 1000:.0f}", "1.00×"],
         ["tuicrm, Contacts list with its first page", f"{c * 1000:.0f} ms", f"{min(crm) * 1000:.0f}–{max(crm) * 1000:.0f}", ratio(c, b)],
     ]
+
+
+def bench_phases(runs: int) -> list[list[str]]:
+    """Median time of each phase of a start, in process (see PHASES_APP), interleaved."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-phases-"))
+    script = tmp / "phases.py"
+    script.write_text(PHASES_APP, encoding="utf-8")
+    out = tmp / "marks.json"
+    env = {"TUICRM_CONFIG": str(tmp / "config.toml"), "TUICRM_DATA_DIR": str(tmp / "data"), "PHASES_OUT": str(out)}
+    py = shlex.quote(sys.executable)
+    cmds = {"bare": f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} bare",
+            "tuicrm": f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} {shlex.quote(LARGE_URL)}"}
+    marks: dict[str, list[dict]] = {k: [] for k in cmds}
+    for i in range(runs + 1):  # the first round warms the OS caches
+        for name, cmd in cmds.items():
+            out.unlink(missing_ok=True)
+            tmux_first_screen(cmd + "; sleep 30", lambda _s: out.exists() and out.stat().st_size > 0, env)
+            if i:
+                marks[name].append(json.loads(out.read_text()))
+    rows = []
+    for name, runs_marks in marks.items():
+        prev = 0.0
+        for phase in runs_marks[0]:
+            at = statistics.median(m[phase] for m in runs_marks)
+            rows.append([name, phase, f"{at:.0f} ms", f"+{at - prev:.0f} ms"])
+            prev = at
+    return rows
 
 
 # --- search ----------------------------------------------------------------------------------------
@@ -259,7 +344,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="start-up runs of each app (default 5)")
     ap.add_argument("--queries", type=int, default=40, help="queries per search case (default 40)")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--only", default="startup,search,card,list")
+    ap.add_argument("--only", default="startup,search,card,list",
+                    help="any of startup,phases,search,card,list (phases: where a start's time goes, in process)")
     args = ap.parse_args()
     only = set(args.only.split(","))
     ensure_large_base()
@@ -268,6 +354,12 @@ def main() -> None:
     if "startup" in only:
         print("## Start to first interactive screen (tmux 80×24, median of", args.runs, "interleaved runs)\n")
         print(md_table(["app", "median", "range", "ratio"], bench_startup(args.runs)), "\n", flush=True)
+    if "phases" in only:
+        print("## Phases of a start, in process (median of", args.runs, "interleaved runs; at = since the script's first line)\n")
+        print(md_table(["app", "phase done", "at", "phase"], bench_phases(args.runs)), "\n", flush=True)
+    if not only & {"search", "card", "list"}:
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
+        return
     db, actor = open_large()
     if "search" in only:
         print("## Search (services.search on the large base; goal ≤ 50 ms)\n")

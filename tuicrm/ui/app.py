@@ -20,7 +20,6 @@ from tuicrm.ui import themes
 from tuicrm.ui.bindings import translate_bindings
 from tuicrm.ui.screens.base import CrmScreen
 from tuicrm.ui.screens.contacts import ContactsScreen
-from tuicrm.ui.screens.help import HelpScreen
 from tuicrm.ui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
 
 PANES = ("contacts", "plan", "funnel", "reports")
@@ -74,7 +73,7 @@ class PaneCommands(Provider):
 
 class CrmApp(App):
     TITLE = "tuicrm"
-    CSS_PATH = themes.css_paths()
+    CSS_PATH = themes.css_paths(themes.START_STYLESHEETS)
     COMMANDS = App.COMMANDS | {PaneCommands}
     # Contacts is the first screen (get_default_screen) and the default mode: it is composed with
     # the app, so the stylesheet is parsed once at start; a first switch_mode() reparses it all.
@@ -110,6 +109,7 @@ class CrmApp(App):
         self._zone = None
         self._crm_ready = False
         self._reminders = None
+        self._all_stylesheets = False
         self._theme_problems: list[str] = []
         self._wanted_theme = None  # watch_theme saves nothing while the start theme is applied
         wanted = theme or session.settings.theme
@@ -136,13 +136,49 @@ class CrmApp(App):
             self.notify(warning, severity="warning", timeout=8)
         self._crm_ready = True
         self.check_size()
-        # due/lead-time/assigned notifications whatever pane is shown: started once the first
-        # page of contacts is on screen (on_contacts_table_loaded), or after a few seconds anyway
-        self.set_timer(3.0, self._start_reminders)
+        # what the first screen does not need waits until it is shown (on_contacts_table_loaded),
+        # or a few seconds anyway
+        self._first_page_shown = False
+        self.set_timer(3.0, self._after_first_page)
 
     def on_contacts_table_loaded(self) -> None:
-        if self._reminders is None:
-            self.call_after_refresh(self._start_reminders)
+        if not self._first_page_shown:
+            self._first_page_shown = True
+            self.set_timer(0.2, self._after_first_page)  # the frame with the rows is out by then
+
+    def _after_first_page(self) -> None:
+        self.load_all_stylesheets()
+        self._start_reminders()  # due/lead-time/assigned notifications, whatever pane is shown
+
+    def load_all_stylesheets(self) -> None:
+        """Read the stylesheets the first screen does not use (the other panes', the dialogs'):
+        at start only app.tcss and contacts.tcss are parsed and matched against every widget.
+        Called after the first page is shown, and before any other screen is shown. The sheets
+        come after the first two, in the order of themes.STYLESHEETS, as they did when all were
+        read at start, so the cascade is the same."""
+        if self._all_stylesheets:
+            return
+        self._all_stylesheets = True
+        later = [path for path in themes.css_paths() if path not in self.css_path]
+        for path in later:
+            self.stylesheet.read(path)
+        self.css_path = [*self.css_path, *later]  # `textual run --dev` reloads them too
+        if self.css_monitor is not None:
+            self.css_monitor.add_paths(later)
+        if self.is_running:
+            self.refresh_css(animate=False)
+
+    def push_screen(self, *args, **kwargs):
+        self.load_all_stylesheets()
+        return super().push_screen(*args, **kwargs)
+
+    def switch_screen(self, *args, **kwargs):
+        self.load_all_stylesheets()
+        return super().switch_screen(*args, **kwargs)
+
+    def switch_mode(self, *args, **kwargs):
+        self.load_all_stylesheets()
+        return super().switch_mode(*args, **kwargs)
 
     def _start_reminders(self) -> None:
         if self._reminders is None:
@@ -195,6 +231,8 @@ class CrmApp(App):
         self.push_screen(HandoverAllModal())
 
     def action_help(self) -> None:
+        from tuicrm.ui.screens.help import HelpScreen  # on first use, not at start
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))

@@ -16,11 +16,14 @@ DEFAULT = "crm-dark"
 _VAR = re.compile(r"^\s*\$([a-z0-9-]+)\s*:\s*([^;]+);", re.MULTILINE)
 _THEME_FIELDS = {"primary", "secondary", "warning", "error", "success", "accent", "foreground", "background", "surface", "panel", "boost"}
 STYLESHEETS = ("app.tcss", "contacts.tcss", "plan.tcss", "funnel.tcss", "reports.tcss", "import.tcss", "forms.tcss")
+# what the first screen (the Contacts list) needs; the app reads the others right after it is
+# shown, or before any other screen is shown (CrmApp.load_all_stylesheets), in this same order
+START_STYLESHEETS = STYLESHEETS[:2]
 
 
-def css_paths() -> list[Path]:
+def css_paths(names: tuple[str, ...] = STYLESHEETS) -> list[Path]:
     folder = paths.themes_dir()
-    return [folder / name for name in STYLESHEETS if (folder / name).exists()]
+    return [folder / name for name in names if (folder / name).exists()]
 
 
 def palette_files() -> list[Path]:
