@@ -146,6 +146,23 @@ def test_activity_moscow(crm, actor):
     assert matrix["Bob Borisov"][4] == 1 and sum(matrix["Cid Cidorov"]) == 0
 
 
+def test_activity_counts_unassigned_and_many_buckets(crm, actor):
+    """Activities nobody is assigned to are a "(nobody)" row on both engines (SQLite reads them
+    with their own index seek), and a period of more than 62 day buckets gives the same counts."""
+    nobody = activities.create_activity(actor, "call_out", "x", due_at=at(11, 3), done_at=at(11, 3), outcome="refused")
+    Activity.update(assignee=None).where(Activity.id == nobody).execute()
+    r = reports.manager_activity(actor, NOV, tz=MSK, now=NOW)
+    rows = rows_by_name(r.tables[0])
+    assert rows["(nobody)"][0] == 1 and rows["(nobody)"][5] == 1 and rows["(nobody)"][9] == 1
+    assert rows["Total"][5] == 7
+    long = reports.Period(dt.date(2026, 9, 1), dt.date(2026, 12, 1))
+    by_day = reports.manager_activity(actor, long, tz=MSK, now=NOW, bucket="day")
+    by_month = reports.manager_activity(actor, long, tz=MSK, now=NOW, bucket="month")
+    assert len(by_day.chart.labels) > reports.BUCKET_PARTS_MAX
+    assert by_day.tables[0].rows == by_month.tables[0].rows
+    assert [sum(s.values) for s in by_day.chart.series] == [sum(s.values) for s in by_month.chart.series]
+
+
 def test_activity_utc_moves_the_boundary_calls(crm, actor):
     r = reports.manager_activity(actor, NOV, tz=UTC, now=NOW)
     rows = rows_by_name(r.tables[0])
