@@ -86,11 +86,8 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
               "or postgresql://user:password@host:port/dbname").format(url=repr(describe(url)))
         )
     try:
-        if scheme == "sqlite" and "?" not in url:
-            # the common case directly: playhouse.db_url imports every backend (a slower start
-            # for `tuicrm lookup`); same database path as db_url gives
-            db = peewee.SqliteDatabase(urlparse(url).path[1:] or ":memory:", **kwargs)
-        else:
+        db = direct_database(url, kwargs)
+        if db is None:
             from playhouse.db_url import connect
 
             db = connect(url, **kwargs)
@@ -112,6 +109,29 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
             raise DatabaseUnavailable(_("{path} is not a tuicrm base: {reason}").format(path=path, reason=exc)) from exc
     db.tuicrm_url = url
     return db
+
+
+def direct_database(url: str, kwargs: dict) -> peewee.Database | None:
+    """The database playhouse.db_url.connect(url, **kwargs) would build, for the common URLs
+    (plain sqlite:/// and postgresql:// with a database name and no query string), without
+    importing db_url: it imports every backend (a slower start for `tuicrm lookup`). None: use db_url."""
+    parsed = urlparse(url)
+    if "?" in url:
+        return None
+    if parsed.scheme == "sqlite":
+        return peewee.SqliteDatabase(parsed.path[1:] or ":memory:", **kwargs)
+    if parsed.scheme in ("postgresql", "postgres") and parsed.path[1:]:
+        params: dict = {"database": parsed.path[1:]}
+        if parsed.username:
+            params["user"] = parsed.username
+        if parsed.password:
+            params["password"] = parsed.password
+        if parsed.hostname:
+            params["host"] = parsed.hostname
+        if parsed.port:
+            params["port"] = parsed.port
+        return peewee.PostgresqlDatabase(**{**params, **kwargs})
+    return None
 
 
 def close_database() -> None:
