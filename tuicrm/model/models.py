@@ -12,6 +12,7 @@ Conventions
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import peewee
@@ -69,7 +70,30 @@ def set_clock(fn=None) -> None:
     _clock = fn or _system_utcnow
 
 
+class _Inherited:
+    """A field every model inherits: peewee deep-copies it into each one (~100 copies when this
+    module is imported, a quarter of the import); these fields hold no mutable state, so a
+    shallow copy is the same field, much cheaper (the start of `tuicrm lookup`)."""
+
+    def __deepcopy__(self, memo):
+        return copy.copy(self)
+
+
+class _AutoField(_Inherited, peewee.AutoField):
+    pass
+
+
+class _DateTimeField(_Inherited, DateTimeField):
+    pass
+
+
+class _IntegerField(_Inherited, IntegerField):
+    pass
+
+
 class BaseModel(Model):
+    id = _AutoField()  # what peewee adds when no key is declared
+
     class Meta:
         database = database
         legacy_table_names = False
@@ -78,9 +102,9 @@ class BaseModel(Model):
 class Editable(BaseModel):
     """A record a user edits: timestamps and a row version for optimistic locking."""
 
-    created_at = DateTimeField(default=utcnow)
-    updated_at = DateTimeField(default=utcnow)
-    row_version = IntegerField(default=1)
+    created_at = _DateTimeField(default=utcnow)
+    updated_at = _DateTimeField(default=utcnow)
+    row_version = _IntegerField(default=1)
 
 
 # --- people who use the CRM ------------------------------------------------------------------
