@@ -14,7 +14,7 @@ Rules (Russian habits first, the default region is a setting):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -70,13 +70,6 @@ class ParsedPhone:
     @property
     def digits_rev(self) -> str:
         return self.national_digits[::-1]
-
-
-@dataclass
-class _Part:
-    text: str
-    ext: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def cell_to_text(value: object) -> str:
