@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tuicrm import formatting
 from tuicrm.i18n import N_, _
@@ -18,6 +18,7 @@ from tuicrm.services.base import Forbidden, NotFound
 from tuicrm.services.cards import CardDetail
 from tuicrm.ui.screens.base import CrmScreen
 from tuicrm.ui.widgets import labels, modal_launch
+from tuicrm.ui.widgets.footer import CrmFooter
 from tuicrm.ui.widgets.history import HistoryTable
 
 VISIBILITY = {"shared": N_("shared"), "private": N_("private")}
@@ -63,7 +64,7 @@ class CardScreen(CrmScreen):
             yield DataTable(id="card-people", cursor_type="row", zebra_stripes=True)
         yield Static(_("History"), id="history-title", classes="section-title")
         yield HistoryTable(self.kind, self.record_id, id="card-history")
-        yield Footer()
+        yield CrmFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class CrmFooter(Footer):
@@ -31,7 +32,14 @@ class CrmFooter(Footer):
     def compose(self):
         if self._bindings_ready:
             self._shown = self._keys()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # Footer binds each key's `compact` to its own; a key starts compact and is
+                # switched back, each switch restyling the key (two restyles a key at each
+                # rebuild). Start it with the footer's value: the same classes, no restyles.
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
