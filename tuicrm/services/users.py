@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuicrm.model import User
-from tuicrm.model.enums import Role
 from tuicrm.services.base import Actor, NotFound, ServiceError, ValidationError, search_key
 
 
@@ -50,7 +49,9 @@ def actor_for(user: User | UserInfo) -> Actor:
     return Actor(user_id=user.id, role=user.role, login=user.login, name=user.name)
 
 
-def create_user(login: str, name: str | None = None, role: str = Role.MANAGER, timezone: str | None = None) -> UserInfo:
+def create_user(login: str, name: str | None = None, role: str = "manager", timezone: str | None = None) -> UserInfo:
+    from tuicrm.model.enums import Role  # here: read paths (tuicrm lookup) skip the enums module
+
     login = login.strip()
     if not login:
         raise ValidationError("a login is required", "login")
@@ -66,6 +67,8 @@ def ensure_user(login: str | None = None) -> UserInfo:
     login = (login or os_login()).strip()
     user = User.get_or_none(User.login == login)
     if user is None:
+        from tuicrm.model.enums import Role
+
         role = Role.ADMIN if not User.select().exists() else Role.MANAGER
         user = User.create(login=login, name=login, role=role)
     if not user.is_active:
