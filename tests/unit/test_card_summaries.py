@@ -123,3 +123,10 @@ def test_visible_sql_is_visible(actor, office):
             got = sorted(i for (i,) in db.execute_sql(f"SELECT t.id FROM {table} t WHERE {visible_sql('t', who)}"))
             assert got == expected, (who.login, table)
     assert len(expected) < Person.select().count() + Company.select().count()
+
+
+def test_the_shared_literal_is_the_enum():
+    from tuicrm.model.enums import Visibility
+    from tuicrm.services.queries import SHARED
+
+    assert SHARED == Visibility.SHARED

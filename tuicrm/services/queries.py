@@ -7,15 +7,16 @@ from __future__ import annotations
 import peewee
 
 from tuicrm.model import Company, CompanyTag, Person, PersonTag, Tag
-from tuicrm.model.enums import Visibility
 from tuicrm.services.base import Actor
+
+SHARED = "shared"  # enums.Visibility.SHARED (a StrEnum, equal to it): read paths skip the enums module
 
 
 def visible(model: type[Person] | type[Company], actor: Actor) -> peewee.Expression:
     """Cards the actor may see: all for heads/admins; shared ones and their own for managers."""
     if actor.sees_all:
         return peewee.SQL("1 = 1")
-    return (model.visibility == Visibility.SHARED) | (model.owner == actor.user_id)
+    return (model.visibility == SHARED) | (model.owner == actor.user_id)
 
 
 def visible_sql(alias: str, actor: Actor) -> str:
@@ -24,7 +25,7 @@ def visible_sql(alias: str, actor: Actor) -> str:
     if actor.sees_all:
         return "1 = 1"
     owner = "IS NULL" if actor.user_id is None else f"= {int(actor.user_id)}"
-    return f"({alias}.visibility = '{Visibility.SHARED.value}' OR {alias}.owner_id {owner})"
+    return f"({alias}.visibility = '{SHARED}' OR {alias}.owner_id {owner})"
 
 
 def int_in(field, ids) -> peewee.Expression:
