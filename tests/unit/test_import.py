@@ -277,3 +277,79 @@ def test_chunk_lookups_use_the_key_indexes_on_a_new_sqlite_base(ui_session):
         values = [f"v{i}" for i in range(1500)]
         plan = " / ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql.format(in_=",".join("?" * 1500)), values))
         assert expect[name] in plan and "merged_into" not in plan, (name, plan)
+
+
+def _index_sql(db) -> dict[str, str]:
+    return dict(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
+
+
+def test_random_key_indexes_are_rebuilt_after_a_big_import_and_kept_on_failure(ui_session, tmp_path, monkeypatch):
+    """A big import into a smaller SQLite base drops the indexes it never reads and rebuilds them
+    before commit; a failed or dry run gets them back by the rollback."""
+    from tuicrm.model import database
+
+    db, actor = database.obj, ui_session.actor
+    before = _index_sql(db)
+    assert set(importer.DEFERRED_INDEXES) <= set(before)
+    monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 3}", f"8916{i:07d}"] for i in range(40)]
+    path = write_xlsx(tmp_path / "big.xlsx", ["ФИО", "Компания", "Телефон"], rows)
+    seen = []
+    importer.run_import(actor, path, chunk_size=10, workers=0, dry_run=True,
+                        progress=lambda done, total: seen.append(set(importer.DEFERRED_INDEXES) & set(_index_sql(db))))
+    assert seen[0] == set() and _index_sql(db) == before  # dropped while the rows went in; the rollback restored them
+
+    def fail(done, total):
+        if done >= 20:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        importer.run_import(actor, path, chunk_size=10, workers=0, progress=fail)
+    assert _index_sql(db) == before and Person.select().count() == 0
+    rep = importer.run_import(actor, path, chunk_size=10, workers=0)
+    assert rep.persons_created == 40 and _index_sql(db) == before
+    plan = " ".join(r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN SELECT ref_id FROM search_token WHERE token = 'фирма' AND kind = 'p'"))
+    assert "search_token_token_kind_ref_id" in plan
+    # a file smaller than the base leaves the indexes alone
+    seen.clear()
+    small = write_xlsx(tmp_path / "small.xlsx", ["ФИО", "Компания", "Телефон"], rows[:20])
+    importer.run_import(actor, small, chunk_size=10, workers=0, dry_run=True,
+                        progress=lambda done, total: seen.append(set(importer.DEFERRED_INDEXES) & set(_index_sql(db))))
+    assert seen[0] == set(importer.DEFERRED_INDEXES)
+
+
+def test_the_worker_process_gives_the_same_report_in_the_session_language(ui_session, tmp_path):
+    """Rows prepared in the worker (messages, owner warnings in column order, rejections, flagged
+    phones) report exactly what rows prepared in the importing process do, in Russian too."""
+    from tuicrm import i18n
+
+    actor = ui_session.actor
+    users.create_user("mpetrova", "Мария Петрова")
+    head = ["ФИО", "Ответственный", "Телефон", "E-mail", "ИНН", "Компания", "Дата рождения", "Ответственный"]
+    rows = [[f"Человек {i}", ["nobody", "Мария Петрова", None][i % 3], ["123", "8 916 000-00-%02d" % i, None][i % 3],
+             ["bad-email", f"u{i}@x.ru"][i % 2], [None, "12345", "7701234567"][i % 3] if i % 5 else None,
+             f"ООО {i % 4}", ["32.13.2000", None][i % 2], ["ghost", None][i % 2]] for i in range(45)]
+    path = write_xlsx(tmp_path / "w.xlsx", head, rows)
+    try:
+        for lang in ("en", "ru"):
+            i18n.set_language(lang)
+            mapping = ["full_name", "owner", "phone", "email", "inn", "company", "birthday", "owner"]  # two owner columns
+            here = importer.run_import(actor, path, mapping=mapping, workers=0, chunk_size=7, dry_run=True)
+            there = importer.run_import(actor, path, mapping=mapping, workers=1, chunk_size=7, dry_run=True)
+            assert [(p.row, p.kind, p.message) for p in there.problems] == [(p.row, p.kind, p.message) for p in here.problems]
+            assert there.to_json() == here.to_json() and here.rejected and here.phones_flagged
+            assert [r[:2] for r in there.rejected_rows] == [r[:2] for r in here.rejected_rows]
+        assert any("ghost" in p.message for p in here.problems) and any("ИНН" in p.message for p in here.problems)
+    finally:
+        i18n.set_language("en")
+
+
+def test_the_garbage_collector_is_back_on_after_an_import(ui_session, tmp_path):
+    import gc
+
+    path = write_xlsx(tmp_path / "g.xlsx", ["ФИО"], [["Кто-то"]])
+    importer.run_import(ui_session.actor, path)
+    assert gc.isenabled()
+    with pytest.raises(ServiceError):
+        importer.run_import(ui_session.actor, write_xlsx(tmp_path / "h.xlsx", ["ФИО"], []))
+    assert gc.isenabled()

@@ -20,11 +20,13 @@ Design
 
 from __future__ import annotations
 
-import itertools
+import collections
+import gc
 import json
 import os
 import threading
 import time
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -32,6 +34,7 @@ from typing import Callable
 import peewee
 
 from tuicrm.db.connection import write_tx
+from tuicrm import i18n
 from tuicrm.i18n import _
 from tuicrm.model import (
     AuditLog,
@@ -215,11 +218,15 @@ class RowData:
     deal_stage: str = ""
     warnings: list = field(default_factory=list)
     name_key: str = ""  # search_key(full_name), computed once
+    owner_names: list = field(default_factory=list)  # [(name, index of its warning)], resolved by _finish_row
     company_key: str = ""  # search_key(company)
 
     @property
     def has_person(self) -> bool:
         return bool(self.full_name)
+
+
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(RowData))  # the order of a packed row (_pack)
 
 
 class _Ctx:
@@ -231,24 +238,18 @@ class _Ctx:
         self.policy = policy
         self.region = region
         self.report = report
-        self.phone_cache: dict[object, list] = {}
+        self.prep = _Prep(region)
         self.company_cards: dict[int, "Card"] = {}
         self.owner_cache: dict[str, int | None] = {}
         self.tag_cache: dict[str, int] = {}
         self.stage_cache: dict[str, int] | None = None
         self.default_stage: tuple[int, int, str] | None = None
         self.now = utcnow()
-        self.key_cache: dict[str, str] = {}
+        # the value the driver gets for ``now``: on SQLite the text its datetime adapter makes
+        # (isoformat with a space), converted once instead of once per inserted row
+        self.now_db = self.now.isoformat(" ") if isinstance(_raw_db(), peewee.SqliteDatabase) else self.now
         self.company_tokens: dict[str, list[str]] = {}
-
-    def key(self, text: str) -> str:
-        """search_key of a text that recurs (company names, tags): computed once per import."""
-        k = self.key_cache.get(text)
-        if k is None:
-            if len(self.key_cache) > KEY_CACHE_MAX:
-                self.key_cache.clear()
-            k = self.key_cache[text] = search_key(text)
-        return k
+        self.key = self.prep.key  # search_key of texts that recur (company names, tags), cached
 
     def name_tokens(self, name: str | None) -> list[str]:
         """Search words of a company name (each of its persons repeats them)."""
@@ -259,15 +260,6 @@ class _Ctx:
                 self.company_tokens.clear()
             t = self.company_tokens[name] = tokens(name)
         return t
-
-    def phones(self, value: object, kind: str | None) -> list:
-        hit = self.phone_cache.get(value)
-        if hit is None:
-            hit = phone_svc.parse_cell(value, self.region)
-            if len(self.phone_cache) > PHONE_CACHE_MAX:
-                self.phone_cache.clear()
-            self.phone_cache[value] = hit
-        return [(p, kind) for p in hit]
 
     def keep_company(self, card) -> None:
         if len(self.company_cards) >= COMPANY_CARDS_MAX:
@@ -284,8 +276,87 @@ class _Ctx:
         return self.owner_cache[key]
 
 
-def _parse_row(ctx: _Ctx, number: int, cells: list, mapping: list[str]) -> RowData | str:
-    """The row's values by field, or the reason it is rejected."""
+class _Prep:
+    """What reading a row needs besides the row: the phone and search-key caches of one process
+    (the importing one, or the worker that prepares rows for it)."""
+
+    def __init__(self, region: str):
+        self.region = region
+        self.phone_cache: dict[object, list] = {}
+        self.key_cache: dict[str, str] = {}
+
+    def phones(self, value: object, kind: str | None) -> list:
+        hit = self.phone_cache.get(value)
+        if hit is None:
+            hit = [_phone_tuple(p) for p in phone_svc.parse_cell(value, self.region)]
+            if len(self.phone_cache) > PHONE_CACHE_MAX:
+                self.phone_cache.clear()
+            self.phone_cache[value] = hit
+        return [(p, kind) for p in hit]
+
+    def key(self, text: str) -> str:
+        k = self.key_cache.get(text)
+        if k is None:
+            if len(self.key_cache) > KEY_CACHE_MAX:
+                self.key_cache.clear()
+            k = self.key_cache[text] = search_key(text)
+        return k
+
+
+def _phone_tuple(p: phone_svc.ParsedPhone) -> tuple:
+    """What the import needs of a parsed number (plain values: cheap to send between processes):
+    (raw, e164, extension, digits_rev, kind, is_valid, reason, note) with the lengths and the default
+    kind of ``contacts._phone_rows``."""
+    return (p.raw, p.e164, p.extension, p.digits_rev[:40], p.kind or (PhoneKind.MOBILE if p.is_valid else PhoneKind.OTHER),
+            p.is_valid, p.reason, (p.note or None) and p.note[:200])
+
+
+def _pack(r: RowData | str):
+    """A prepared row as plain values (unpickling a tuple is several times cheaper than an object)."""
+    return r if isinstance(r, str) else tuple([getattr(r, f) for f in _ROW_FIELDS])
+
+
+def _unpack(t) -> RowData | str:
+    if not isinstance(t, tuple):
+        return t
+    r = RowData.__new__(RowData)
+    r.__dict__.update(zip(_ROW_FIELDS, t))
+    return r
+
+
+def _prepare_rows(prep: _Prep, raw_rows: list, mapping: list[str], keep_cells: bool = True) -> list:
+    """RowData (or the reason the row is rejected) of each row: all of a row's work that does not
+    read the base (cells to values, phones, emails, names, search keys). Pure, so big files run it
+    in a worker process on the second core; ``_finish_row`` adds the rest in the importing one."""
+    out = []
+    for number, cells in raw_rows:
+        r = _parse_row(prep, number, cells, mapping)
+        if not keep_cells and not isinstance(r, str):
+            r.cells = None  # the importing process has them
+            r = _pack(r)
+        out.append(r)
+    return out
+
+
+def _finish_row(ctx: "_Ctx", r: RowData) -> None:
+    """The part of reading a row that needs the base (owners) or the report (flagged phones)."""
+    if r.owner_names:
+        shift = 0
+        for name, at in r.owner_names:  # each owner column in turn, its warning where _parse_row had it
+            r.owner_id = ctx.owner(name)
+            if r.owner_id is None:
+                r.warnings.insert(at + shift, _("no user {name!r}; the card is yours").format(name=name))
+                shift += 1
+    flagged = [p for p, _kind in r.phones + r.company_phones if not p[5]]
+    if flagged:
+        ctx.report.phones_flagged += len(flagged)
+        r.warnings.extend(_("phone {raw!r} kept as written: {reason}").format(raw=p[0][:60], reason=_(p[6] or "invalid"))
+                          for p in flagged)
+
+
+def _parse_row(ctx: _Prep, number: int, cells: list, mapping: list[str]) -> RowData | str:
+    """The row's values by field, or the reason it is rejected (owners and flagged phones are
+    added by ``_finish_row``)."""
     r = RowData(number, cells)
     for value, code in zip(cells, mapping):
         if value is None or not code:
@@ -333,9 +404,7 @@ def _parse_row(ctx: _Ctx, number: int, cells: list, mapping: list[str]) -> RowDa
         elif code == "owner":
             name = values.text(value, 200)
             if name:
-                r.owner_id = ctx.owner(name)
-                if r.owner_id is None:
-                    r.warnings.append(_("no user {name!r}; the card is yours").format(name=name))
+                r.owner_names.append((name, len(r.warnings)))
         else:
             t = values.text(value)
             if code == "full_name":
@@ -375,10 +444,6 @@ def _parse_row(ctx: _Ctx, number: int, cells: list, mapping: list[str]) -> RowDa
         r.company_phones.extend(r.phones)
         r.company_emails.extend(r.emails)
         r.phones, r.emails = [], []
-    for p, _kind in r.phones + r.company_phones:
-        if not p.is_valid:
-            ctx.report.phones_flagged += 1
-            r.warnings.append(_("phone {raw!r} kept as written: {reason}").format(raw=p.raw[:60], reason=_(p.reason or "invalid")))
     if r.full_name:
         r.name_key = search_key(r.full_name)
     if r.company:
@@ -454,7 +519,7 @@ class _Chunk:
         if names:
             for cid, key in _select_in(sql["company_name"], names):
                 self.base_c_name.setdefault(key, []).append(cid)
-        e164s = list({p.e164 for r in rows for p, _k in r.phones if p.e164})
+        e164s = list({p[1] for r in rows for p, _k in r.phones if p[1]})
         emails = list({a.lower() for r in rows for a, _ok in r.emails})
         pnames = list({r.name_key for r in rows if r.name_key})
         self.base_p_phone: dict[str, set[int]] = {}
@@ -568,7 +633,7 @@ class _Chunk:
         return card, None
 
     def person_for(self, r: RowData, company: Card | None) -> tuple[Card | None, str | None]:
-        e164s = [p.e164 for p, _k in r.phones if p.e164]
+        e164s = [p[1] for p, _k in r.phones if p[1]]
         emails = [a.lower() for a, _ok in r.emails]
         key = r.name_key
         # within the chunk
@@ -640,20 +705,18 @@ class _Chunk:
                         continue
                     conflicts.append(_("{field}: the card has {old!r}, the file {new!r} (kept the card's)").format(
                         field=k, old=_display(cur), new=_display(v)))
-        for p, kind in phones:
-            if p.e164:
-                if p.e164 in card.have_e164:
+        for (raw, e164, ext, digits_rev, pkind, valid, reason, note), kind in phones:
+            if e164:
+                if e164 in card.have_e164:
                     continue
-                card.have_e164.add(p.e164)
+                card.have_e164.add(e164)
             else:
-                if p.raw in card.have_raw:
+                if raw in card.have_raw:
                     continue
-            card.have_raw.add(p.raw)
+            card.have_raw.add(raw)
             pos = card.phone_pos
             # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
-            card.phones.append((p.raw[:500], p.e164, p.extension, p.digits_rev[:40],
-                                kind or p.kind or (PhoneKind.MOBILE if p.is_valid else PhoneKind.OTHER), p.is_valid,
-                                p.reason, (p.note or None) and p.note[:200], pos == 0, pos))
+            card.phones.append((raw[:500], e164, ext, digits_rev, kind or pkind, valid, reason, note, pos == 0, pos))
             card.phone_pos = pos + 1
             card.rev += 1
             card.touched = card.touched or not fresh
@@ -808,7 +871,7 @@ class _Chunk:
     # ---------------------------------------------------------------- writing
     def flush(self) -> None:
         ctx, rep = self.ctx, self.ctx.report
-        now = ctx.now
+        now, nowv = ctx.now, ctx.now_db
         actor = ctx.actor.user_id
         items = ctx.items
         audits = []
@@ -819,7 +882,7 @@ class _Chunk:
             for c in self.companies:
                 f = c.fields
                 rows.append((f["name"], ctx.key(f["name"]), f.get("inn"), f.get("kpp"), f.get("address"), f.get("site"),
-                             f.get("industry"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, now, now))
+                             f.get("industry"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
             ids = _bulk(Company, _COMPANY_COLS, rows, returning=True)
             toks = []
             for c, cid in zip(self.companies, ids):
@@ -836,7 +899,7 @@ class _Chunk:
                 f = p.fields
                 comp = p.company.id if p.company is not None else None
                 rows.append((f["last_name"], f["first_name"], f["middle_name"], f["full_name"], p.key, f.get("position"),
-                             comp, f.get("birthday"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, now, now))
+                             comp, f.get("birthday"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
             ids = _bulk(Person, _PERSON_COLS, rows, returning=True)
             toks = []
             for p, pid in zip(self.persons, ids):
@@ -881,8 +944,8 @@ class _Chunk:
             is_person = card.kind == "person"
             owner = (card.id, None) if is_person else (None, card.id)
             if card.new:
-                phones.extend(owner + row + (now,) for row in card.phones)
-                emails.extend(owner + row + (now,) for row in card.emails)
+                phones.extend(owner + row + (nowv,) for row in card.phones)
+                emails.extend(owner + row + (nowv,) for row in card.emails)
                 if is_person:
                     ptags.extend((card.id, tid) for tid in card.tags)
                 else:
@@ -1115,55 +1178,71 @@ def run_import(
                 ctx.items = []
                 done = 0
                 total = table.total_rows
-                phone_cols = [i for i, c in enumerate(mapping) if c in mapping_mod.PHONE_FIELDS or c == "company_phone"]
                 if workers is None:
-                    workers = 1 if (total or 0) >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 and phone_cols else 0
-                pool = _phone_pool() if workers else None
-                try:
-                    pending = None
-                    for raw in itertools.chain(_raw_chunks(table, chunk_size), [None]):
-                        job = None
-                        if raw is not None and pool is not None:
-                            values = list({c for _n, cells in raw for i in phone_cols if i < len(cells)
-                                           for c in (cells[i],) if c is not None and c not in ctx.phone_cache})
-                            job = (values, pool.submit(_parse_values, values, region)) if values else None
-                        current, pending = pending, (raw, job)
-                        if current is None:
+                    workers = 1 if (total or 0) >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 else 0
+                deferred = _defer_indexes(total or 0)
+                pool = _worker_pool() if workers else None
+                language = i18n.language()
+                pending: collections.deque = collections.deque()
+
+                def process(raw_rows: list, job) -> None:
+                    nonlocal done
+                    prepared = None
+                    if job is not None:
+                        try:
+                            prepared = job.result()
+                        except Exception:  # noqa: BLE001 - a dead worker: prepare the rows here instead
+                            prepared = None
+                    if prepared is None:
+                        prepared = _prepare_rows(ctx.prep, raw_rows, mapping)
+                    buf: list[RowData] = []
+                    for (number, cells), parsed in zip(raw_rows, prepared):
+                        done += 1
+                        report.rows_total += 1
+                        if isinstance(parsed, str):
+                            report.rejected += 1
+                            report.add(number, "rejected", parsed)
+                            if len(report.rejected_rows) < MAX_REJECTED_ROWS:
+                                report.rejected_rows.append((number, cells, parsed))
                             continue
-                        raw_rows, parsed_job = current
-                        if parsed_job is not None:
+                        parsed = _unpack(parsed)
+                        parsed.cells = cells
+                        _finish_row(ctx, parsed)
+                        buf.append(parsed)
+                    if buf:
+                        _Chunk(ctx, buf).run()
+                    if cancel is not None and cancel.is_set():
+                        raise ImportCancelled(_("the import was cancelled; nothing was written"))
+                    if progress:
+                        progress(done, total)
+
+                try:
+                    gc_was = gc.isenabled()
+                    gc.disable()  # see GC_NOTE
+                    for raw in _raw_chunks(table, chunk_size):
+                        job = None
+                        if pool is not None:
                             try:
-                                results = parsed_job[1].result()
-                            except Exception:  # noqa: BLE001 - a dead worker: parse here instead
-                                results = [phone_svc.parse_cell(v, region) for v in parsed_job[0]]
-                            if len(ctx.phone_cache) > PHONE_CACHE_MAX:
-                                ctx.phone_cache.clear()
-                            ctx.phone_cache.update(zip(parsed_job[0], results))
-                        buf: list[RowData] = []
-                        for number, cells in raw_rows:
-                            done += 1
-                            report.rows_total += 1
-                            parsed = _parse_row(ctx, number, cells, mapping)
-                            if isinstance(parsed, str):
-                                report.rejected += 1
-                                report.add(number, "rejected", parsed)
-                                if len(report.rejected_rows) < MAX_REJECTED_ROWS:
-                                    report.rejected_rows.append((number, cells, parsed))
-                                continue
-                            buf.append(parsed)
-                        if buf:
-                            _Chunk(ctx, buf).run()
-                        if cancel is not None and cancel.is_set():
-                            raise ImportCancelled(_("the import was cancelled; nothing was written"))
-                        if progress:
-                            progress(done, total)
+                                job = pool.submit(_worker_prepare, raw, mapping, region, language)
+                            except Exception:  # noqa: BLE001 - no worker: rows are prepared here
+                                job = None
+                        pending.append((raw, job))
+                        # the worker prepares the next chunks while this process matches and writes
+                        if len(pending) > (WORKER_AHEAD if job is not None else 0):
+                            process(*pending.popleft())
+                    while pending:
+                        process(*pending.popleft())
                 finally:
+                    if gc_was:
+                        gc.enable()
                     if pool is not None:
                         pool.shutdown(wait=False, cancel_futures=True)
                 if progress:
                     progress(done, done)
                 if report.rows_total == 0:
                     raise ServiceError(_("{name} has a header but no data rows").format(name=path.name))
+                if deferred and not dry_run:  # a dry run rolls back, which brings the indexes back as they were
+                    _rebuild_indexes(deferred)
                 report.batch_id = batch.id
                 # created cards are listed by ImportItem (and carry import_batch); one audit row for the batch
                 AuditLog.create(user=actor.user_id, entity="import", entity_id=batch.id, action="import",
@@ -1185,6 +1264,48 @@ def run_import(
 
 
 PARALLEL_MIN_ROWS = 20_000  # below this a worker process costs more than it saves
+# GC_NOTE: the cyclic garbage collector is paused while the chunks run. An import allocates
+# millions of small tuples/lists/dicts, most of them long enough lived to be promoted, and the
+# collector kept walking the growing heap (company cards, caches): a quarter of the CPU time of a
+# 100,000-row import. The import makes no reference cycles of its own; its memory is freed by
+# reference counting as each chunk ends, and the collector is back on when the chunks are done.
+
+# Indexes the import never reads whose keys arrive in random order (names, words, reversed digits):
+# maintained row by row they cost about a third of the inserts. On SQLite, when the file has at
+# least DEFER_INDEX_RATIO times as many rows as the base has persons, they are dropped inside the
+# import's transaction and created again (from sorted keys, several times cheaper) before it
+# commits. Readers keep seeing the committed base with its indexes (WAL); a failed, cancelled or
+# dry run rolls back, which restores them exactly; the index definitions are re-run verbatim.
+DEFERRED_INDEXES = (
+    "person_owner_id_name_key", "person_next_activity_at_name_key", "person_company_id",
+    "company_owner_id_name_key", "company_next_activity_at_name_key", "search_token_token_kind_ref_id",
+    "phone_digits_rev",
+)
+DEFER_INDEX_MIN_ROWS = 20_000
+DEFER_INDEX_RATIO = 1.0
+
+
+def _defer_indexes(total_rows: int) -> list[tuple[str, str]]:
+    """Drop the deferred indexes for a big import into a smaller SQLite base; returns (name, sql)."""
+    db = _raw_db()
+    if not isinstance(db, peewee.SqliteDatabase) or total_rows < DEFER_INDEX_MIN_ROWS:
+        return []
+    persons = db.execute_sql('SELECT max("id") FROM "person"').fetchone()[0] or 0
+    if total_rows < persons * DEFER_INDEX_RATIO:
+        return []
+    marks = ",".join("?" * len(DEFERRED_INDEXES))
+    found = db.execute_sql(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name IN ({marks})",
+                           list(DEFERRED_INDEXES)).fetchall()
+    for name, _sql in found:
+        db.execute_sql(f'DROP INDEX "{name}"')
+    return found
+
+
+def _rebuild_indexes(deferred: list[tuple[str, str]]) -> None:
+    db = _raw_db()
+    for _name, sql in deferred:
+        db.execute_sql(sql)
+WORKER_AHEAD = 2  # chunks the worker may prepare ahead of the one being written (bounded memory)
 
 
 def _raw_chunks(table: Table, size: int):
@@ -1198,12 +1319,20 @@ def _raw_chunks(table: Table, size: int):
         yield buf
 
 
-def _parse_values(values: list, region: str) -> list:
-    """In the worker process: phones of many cells (the second core parses while the first writes)."""
-    return [phone_svc.parse_cell(v, region) for v in values]
+_WORKER_PREP: _Prep | None = None  # in the worker process: its caches live across chunks
 
 
-def _phone_pool():
+def _worker_prepare(raw_rows: list, mapping: list[str], region: str, language: str) -> list:
+    """In the worker process: prepare a chunk's rows (messages in the importing session's language)."""
+    global _WORKER_PREP
+    if i18n.language() != language:
+        i18n.set_language(language)
+    if _WORKER_PREP is None or _WORKER_PREP.region != region:
+        _WORKER_PREP = _Prep(region)
+    return _prepare_rows(_WORKER_PREP, raw_rows, mapping, keep_cells=False)
+
+
+def _worker_pool():
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
