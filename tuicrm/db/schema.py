@@ -64,12 +64,13 @@ def current_version() -> int:
     it is refused, never written to.
     """
     db = database.obj
-    if isinstance(db, peewee.SqliteDatabase):
+    if not db.in_transaction():
         # one statement on the usual path (every `tuicrm lookup` asks): a base without the
-        # version table fails it and takes the full check below
+        # version table fails it (harmless outside a transaction: SQLite, and PostgreSQL in
+        # peewee's autocommit mode) and takes the full check below
         try:
             return int(db.execute_sql('SELECT MAX(version) FROM "tuicrm_schema"').fetchone()[0] or 0)
-        except peewee.OperationalError:
+        except (peewee.OperationalError, peewee.ProgrammingError):
             pass
     if not db.table_exists(SchemaVersion._meta.table_name):
         foreign = [t for t in db.get_tables() if not t.startswith("sqlite_")]
