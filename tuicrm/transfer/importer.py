@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import gc
+import itertools
 import json
 import os
 import threading
@@ -242,6 +243,7 @@ class _Ctx:
         self.company_cards: dict[int, "Card"] = {}
         self.owner_cache: dict[str, int | None] = {}
         self.tag_cache: dict[str, int] = {}
+        self.tag_by_text: dict[str, int] = {}
         self.stage_cache: dict[str, int] | None = None
         self.default_stage: tuple[int, int, str] | None = None
         self.now = utcnow()
@@ -747,6 +749,14 @@ class _Chunk:
                 card.touched = card.touched or not card.fresh
 
     def tag_id(self, name: str) -> int:
+        tid = self.ctx.tag_by_text.get(name)  # the same few tags on most rows
+        if tid is None:
+            if len(self.ctx.tag_by_text) > KEY_CACHE_MAX:
+                self.ctx.tag_by_text.clear()
+            tid = self.ctx.tag_by_text[name] = self._tag_id(name)
+        return tid
+
+    def _tag_id(self, name: str) -> int:
         name = name.strip()[:100]
         key = self.ctx.key(name)
         cache = self.ctx.tag_cache
@@ -1114,8 +1124,7 @@ def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False) -> lis
             sql = full
         else:
             sql = head + ",".join([one] * len(part)) + tail
-        params = [v for r in part for v in r]
-        cur = db.execute_sql(sql, params)
+        cur = db.execute_sql(sql, list(itertools.chain.from_iterable(part)))
         if returning:
             got = [row[0] for row in cur.fetchall()]
             if len(got) != len(part):
@@ -1232,6 +1241,8 @@ def run_import(
                             process(*pending.popleft())
                     while pending:
                         process(*pending.popleft())
+                    if pool is not None:
+                        pool.shutdown(wait=True)  # nothing is pending: the worker exits now (and is reaped)
                 finally:
                     if gc_was:
                         gc.enable()
@@ -1336,8 +1347,9 @@ def _worker_pool():
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+    # spawn: a fresh interpreter (never a fork of a process holding a database connection and
+    # threads), a direct child, so its CPU time shows in the importing process's RUSAGE_CHILDREN
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 def list_batches(limit: int = 50) -> list[ImportBatch]:
