@@ -194,7 +194,8 @@ def bench_phases(runs: int) -> list[list[str]]:
     script = tmp / "phases.py"
     script.write_text(PHASES_APP, encoding="utf-8")
     out = tmp / "marks.json"
-    env = {"TUICRM_CONFIG": str(tmp / "config.toml"), "TUICRM_DATA_DIR": str(tmp / "data"), "PHASES_OUT": str(out)}
+    env = {"TUICRM_CONFIG": str(tmp / "config.toml"), "TUICRM_DATA_DIR": str(tmp / "data"), "PHASES_OUT": str(out),
+           "PYTHONPATH": str(ROOT)}  # this tree's tuicrm (the script's own folder comes first on sys.path)
     py = shlex.quote(sys.executable)
     cmds = {"bare": f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} bare",
             "tuicrm": f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} {shlex.quote(LARGE_URL)}"}
