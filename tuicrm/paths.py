@@ -4,33 +4,78 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 APP = "tuicrm"
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def _xdg(var: str, fallback: str) -> Path | None:
+# pathlib (with urllib.parse and ipaddress, which it imports) costs `tuicrm lookup` ~4 ms to
+# import: the functions import it when called, and the start-up path uses the *_name() forms.
+
+
+def _xdg_name(var: str, fallback: str) -> str | None:
     """The XDG base dir on Linux (what platformdirs returns there), without importing platformdirs:
     `tuicrm lookup` must start fast. None on other systems (platformdirs knows them)."""
     if not sys.platform.startswith("linux"):
         return None
     value = os.environ.get(var, "").strip()
-    return Path(value if value else os.path.expanduser(fallback)) / APP
+    return os.path.join(value if value else os.path.expanduser(fallback), APP)
+
+
+def _xdg(var: str, fallback: str) -> Path | None:
+    from pathlib import Path
+
+    name = _xdg_name(var, fallback)
+    return None if name is None else Path(name)
+
+
+def config_file_name() -> str | None:
+    """``str(config_file())`` without importing pathlib, on Linux or with TUICRM_CONFIG; None
+    where platformdirs has to say."""
+    override = os.environ.get("TUICRM_CONFIG")
+    if override:
+        return os.path.expanduser(override)
+    base = _xdg_name("XDG_CONFIG_HOME", "~/.config")
+    return None if base is None else os.path.join(base, "config.toml")
 
 
 def config_file() -> Path:
-    override = os.environ.get("TUICRM_CONFIG")
-    if override:
-        return Path(override).expanduser()
-    base = _xdg("XDG_CONFIG_HOME", "~/.config")
-    if base is None:
-        import platformdirs
+    from pathlib import Path
 
-        base = platformdirs.user_config_path(APP)
-    return base / "config.toml"
+    name = config_file_name()
+    if name is not None:
+        return Path(name)
+    import platformdirs
+
+    return platformdirs.user_config_path(APP) / "config.toml"
+
+
+def exists(name: str, *, is_dir: bool = False) -> bool:
+    """``Path(name).exists()`` (or ``.is_dir()``) without importing pathlib: the same errors are
+    "not there", any other is raised (POSIX; elsewhere it asks pathlib)."""
+    if os.name != "posix":
+        from pathlib import Path
+
+        return Path(name).is_dir() if is_dir else Path(name).exists()
+    import errno
+    import stat
+
+    try:
+        st = os.stat(name or ".")  # Path("") is "."
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):  # as pathlib
+            return False
+        raise
+    except ValueError:  # an embedded NUL: pathlib says False
+        return False
+    return stat.S_ISDIR(st.st_mode) if is_dir else True
 
 
 def data_dir() -> Path:
+    from pathlib import Path
+
     override = os.environ.get("TUICRM_DATA_DIR")
     if override:
         return Path(override).expanduser()
@@ -52,6 +97,8 @@ def demo_db_path() -> Path:
 
 def themes_dir() -> Path:
     """The .tcss themes: `themes/` in a checkout, `tuicrm/_themes` in a wheel."""
+    from pathlib import Path
+
     here = Path(__file__).resolve().parent
     packaged = here / "_themes"
     if packaged.is_dir():
@@ -60,4 +107,6 @@ def themes_dir() -> Path:
 
 
 def locale_dir() -> Path:
+    from pathlib import Path
+
     return Path(__file__).resolve().parent / "locale"
