@@ -9,9 +9,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 
 from tuicrm import paths
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path  # annotations only: pathlib is imported when a file is read/written
 
 LANGUAGES = ("auto", "en", "ru")
 PHONE_FORMATS = ("national", "international")
@@ -85,6 +88,10 @@ _PERSISTED = [f.name for f in fields(Settings) if f.name != "warnings"]
 
 
 def load(path: Path | None = None) -> Settings:
+    if path is None:
+        name = paths.config_file_name()
+        if name is not None and not paths.exists(name):  # the usual case, without pathlib
+            return Settings()
     path = path or paths.config_file()
     settings = Settings()
     if not path.exists():
