@@ -41,3 +41,57 @@ def test_same_database_as_db_url(url):
 ])
 def test_anything_else_goes_to_db_url(url):
     assert direct_database(url, {}) is None
+
+
+URLS = ["sqlite:///crm.db", "sqlite:////srv/crm/crm.db", "sqlite:///:memory:", "sqlite:///", "sqlite:///a b/c.db",
+        "sqlite:///x.db#frag", "sqlite:///x.db?timeout=3", "SQLite:///x.db", "sqlite+pool:///x.db", "sqlite://host/x.db",
+        "postgresql://u:p@h:5/db", "postgresql:///crm", "mysql://h/db", "sqlite:///x\t.db"]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_sqlite_file_and_scheme_as_urlparse_reads_them(url):
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    from tuicrm.db import connection
+
+    assert connection._scheme(url) == urlparse(url).scheme
+    # what sqlite_path gave when it asked urlparse for the scheme
+    if urlparse(url).scheme.startswith("sqlite"):
+        rest = url.split("://", 1)[1]
+        rest = rest[1:] if rest.startswith("/") else rest
+        expected = None if rest in ("", ":memory:") else Path(rest.split("?", 1)[0])
+    else:
+        expected = None
+    assert connection.sqlite_path(url) == expected
+    assert connection.sqlite_file(url) == (None if expected is None else rest.split("?", 1)[0])
+
+
+def test_exists_reads_the_file_system_as_pathlib_does(tmp_path):
+    import os
+    from pathlib import Path
+
+    from tuicrm import paths
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    os.symlink(tmp_path / "dir", tmp_path / "link")
+    for name in ("file", "dir", "missing", "file/below", "loop", "link", "dir/", "file\x00x", ""):
+        p = str(tmp_path / name) if name else ""
+        assert paths.exists(p) == Path(p).exists(), name
+        assert paths.exists(p, is_dir=True) == Path(p).is_dir(), name
+
+
+def test_config_file_name_is_config_file(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from tuicrm import paths
+
+    for env in ({"TUICRM_CONFIG": "~/my.toml"}, {"TUICRM_CONFIG": str(tmp_path / "c.toml")},
+                {"XDG_CONFIG_HOME": str(tmp_path / "xdg/")}, {"XDG_CONFIG_HOME": "  "}, {}):
+        monkeypatch.delenv("TUICRM_CONFIG", raising=False)
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        assert Path(paths.config_file_name()) == paths.config_file()

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlparse
 
 import peewee
 
 from tuicrm import paths
 from tuicrm.i18n import _
 from tuicrm.model import database
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# pathlib and urllib.parse (with ipaddress) cost `tuicrm lookup` ~4 ms to import: a plain
+# sqlite:/// URL is read with string operations that give exactly what urlparse gives for it,
+# every other URL (and every error message) goes through them, imported when needed.
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -36,24 +42,51 @@ def resolve_url(url: str | None = None) -> str:
     if not url:
         return f"sqlite:///{paths.default_db_path()}"
     if "://" not in url:  # a bare path is taken as a SQLite file
+        from pathlib import Path
+
         return f"sqlite:///{Path(url).expanduser().resolve()}"
     return url
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a sqlite URL, or None for other engines and :memory:."""
-    parsed = urlparse(url)
-    if not parsed.scheme.startswith("sqlite"):
+def _plain_sqlite(url: str) -> bool:
+    """sqlite:///… with nothing urlparse would read differently from the plain string."""
+    return url.startswith("sqlite:///") and not any(c in url for c in "?#\t\r\n")
+
+
+def _scheme(url: str) -> str:
+    """``urlparse(url).scheme``."""
+    if _plain_sqlite(url):
+        return "sqlite"
+    from urllib.parse import urlparse
+
+    return urlparse(url).scheme
+
+
+def sqlite_file(url: str) -> str | None:
+    """``str(sqlite_path(url))`` before pathlib's normalisation, without importing pathlib."""
+    if not _scheme(url).startswith("sqlite"):
         return None
     path = url.split("://", 1)[1]
     path = path[1:] if path.startswith("/") else path
     if path in ("", ":memory:"):
         return None
-    return Path(path.split("?", 1)[0])
+    return path.split("?", 1)[0]
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a sqlite URL, or None for other engines and :memory:."""
+    name = sqlite_file(url)
+    if name is None:
+        return None
+    from pathlib import Path
+
+    return Path(name)
 
 
 def describe(url: str) -> str:
     """A URL fit to show: no password."""
+    from urllib.parse import urlparse
+
     parsed = urlparse(url)
     if parsed.password:
         netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
@@ -67,16 +100,17 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
     Raises DatabaseUnavailable with a readable message for a wrong URL or an unreachable server.
     """
     url = resolve_url(url)
-    scheme = urlparse(url).scheme
+    scheme = _scheme(url)
     if scheme.startswith("sqlite"):
-        path = sqlite_path(url)
-        if path is not None and path.is_dir():
-            raise DatabaseUnavailable(_("{path} is a directory: give the path of a database file inside it").format(path=path))
-        if path is not None and create_dir:
+        name = sqlite_file(url)
+        if name is not None and paths.exists(name, is_dir=True):
+            raise DatabaseUnavailable(_("{path} is a directory: give the path of a database file inside it").format(path=sqlite_path(url)))
+        if name is not None and create_dir and not paths.exists(os.path.dirname(name) or ".", is_dir=True):
+            parent = sqlite_path(url).parent
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise DatabaseUnavailable(_("cannot create {path}: {reason}").format(path=path.parent, reason=exc.strerror)) from exc
+                raise DatabaseUnavailable(_("cannot create {path}: {reason}").format(path=parent, reason=exc.strerror)) from exc
         kwargs = {"pragmas": SQLITE_PRAGMAS, "timeout": 5}
     elif scheme.startswith(("postgres", "postgresql")):
         kwargs = {"connect_timeout": 5, "application_name": "tuicrm"}
@@ -106,6 +140,7 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
             db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
         except peewee.DatabaseError as exc:
             db.close()
+            path = sqlite_path(url)
             raise DatabaseUnavailable(_("{path} is not a tuicrm base: {reason}").format(path=path, reason=exc)) from exc
     db.tuicrm_url = url
     return db
@@ -115,9 +150,13 @@ def direct_database(url: str, kwargs: dict) -> peewee.Database | None:
     """The database playhouse.db_url.connect(url, **kwargs) would build, for the common URLs
     (plain sqlite:/// and postgresql:// with a database name and no query string), without
     importing db_url: it imports every backend (a slower start for `tuicrm lookup`). None: use db_url."""
-    parsed = urlparse(url)
     if "?" in url:
         return None
+    if _plain_sqlite(url):  # urlparse's path, less its leading "/"
+        return peewee.SqliteDatabase(url[len("sqlite:///"):] or ":memory:", **kwargs)
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         return peewee.SqliteDatabase(parsed.path[1:] or ":memory:", **kwargs)
     if parsed.scheme in ("postgresql", "postgres") and parsed.path[1:]:

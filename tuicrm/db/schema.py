@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import peewee
 
@@ -19,6 +18,10 @@ from tuicrm.db import migrations
 from tuicrm.db.connection import DatabaseUnavailable, describe, is_sqlite, sqlite_path
 from tuicrm.i18n import _
 from tuicrm.model import ALL_MODELS, database, utcnow
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path  # imported where a backup is written: not on every start
 
 
 class SchemaVersion(peewee.Model):
@@ -152,6 +155,8 @@ def ensure_schema(
 def backup_sqlite(db: peewee.SqliteDatabase, target_dir: Path | None = None, suffix: str = "") -> Path:
     """Copy a live SQLite base with the online backup API (safe while others write) into a new,
     timestamped file in ``target_dir`` (default: beside the base)."""
+    from pathlib import Path
+
     src_path = Path(db.database)
     target_dir = target_dir or src_path.parent
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -199,6 +204,8 @@ def backup(url: str, output: Path | None = None) -> Path:
 
     ``output``: a file (has a suffix; an earlier copy there is replaced) or a directory (a new
     timestamped file in it); default: beside the base (SQLite) or the current folder (pg_dump)."""
+    from pathlib import Path
+
     path = sqlite_path(url)
     if path is not None:
         if output is not None and output.suffix and not output.is_dir():
@@ -238,6 +245,7 @@ def find_pg_dump() -> str | None:
     import os
     import re
     import shutil
+    from pathlib import Path
 
     found = shutil.which("pg_dump")
     if found:
