@@ -4,16 +4,19 @@ resolve the current user. Shared by the CLI, the app and the tests (no Textual h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import peewee
 
-from tuicrm import i18n
+from tuicrm import i18n, paths
 from tuicrm.config import Settings
-from tuicrm.db.connection import DatabaseUnavailable, describe, open_database, resolve_url, sqlite_path
+from tuicrm.db.connection import DatabaseUnavailable, describe, open_database, resolve_url, sqlite_file, sqlite_path
 from tuicrm.db.schema import UpgradeResult, ensure_schema
 from tuicrm.services import users
 from tuicrm.services.base import Actor
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path  # an annotation: `tuicrm lookup` never imports pathlib
 
 
 @dataclass
@@ -41,9 +44,8 @@ def open_session(url: str | None, settings: Settings | None = None, *, user: str
     """
     settings = settings or Settings()
     url = resolve_url(url or settings.db or None)
-    path = sqlite_path(url)
-    if must_exist and path is not None and not path.exists():
-        raise DatabaseUnavailable(i18n._("no base at {path}: run `tuicrm` once to create it, or pass --db / TUICRM_DB").format(path=path.absolute()))
+    if must_exist and sqlite_file(url) is not None and not paths.exists(sqlite_file(url)):
+        raise DatabaseUnavailable(i18n._("no base at {path}: run `tuicrm` once to create it, or pass --db / TUICRM_DB").format(path=sqlite_path(url).absolute()))
     db = open_database(url)
     try:
         result = ensure_schema(backup_dir=backup_dir)

@@ -49,6 +49,8 @@ def test_lookup_imports_only_what_it_needs(tmp_path):
     heavy = [m for m in modules if m.split(".")[0] in ("textual", "rich", "babel", "platformdirs", "tomli_w", "openpyxl",
                                                      "click", "typing")]
     assert heavy == []
+    # a sqlite:/// URL and no config file: read without pathlib / urllib.parse (~4 ms with ipaddress)
+    assert not {"pathlib", "urllib.parse", "ipaddress"} & set(modules)
     others = [m for m in modules if m.startswith("tuicrm.cli.") and m not in ("tuicrm.cli.common", "tuicrm.cli.lookup")]
     assert others == []
     # what a read-only lookup never needs: the write side, list paging, seeding
