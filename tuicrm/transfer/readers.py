@@ -51,6 +51,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     sheets: list[str] = field(default_factory=list)
+    cleaned: bool = False  # the engine's rows are already cleaned (_clean_cell) cell by cell
     _rows: Iterator[list] | None = None
     _close: object = None
 
@@ -65,7 +66,8 @@ class Table:
         try:
             for cells in it:
                 number += 1
-                cells = [_clean_cell(c) for c in cells]
+                if not self.cleaned:
+                    cells = [_clean_cell(c) for c in cells]
                 if not any(c is not None for c in cells):
                     continue
                 if len(cells) < width:
@@ -236,10 +238,12 @@ def _open_calamine(path: Path, sheet: str | None, kind: str, need_header: bool =
         raise ReadError(_("{name} cannot be read as a spreadsheet: {error}").format(name=path.name, error=_short(exc))) from exc
 
     def gen():
-        for r in rows:  # text cells are the common case: checked first (same result as _calamine_cell)
-            yield [(c or None) if c.__class__ is str else _calamine_cell(c) for c in r]
+        for r in rows:  # cleaned here in one pass (text cells, the common case, first): rows() skips it
+            yield [_clean_cell(c) if c.__class__ is str else _clean_cell(_calamine_cell(c)) for c in r]
 
-    return _finish(path, kind, "calamine", sheet or names[0], gen(), height, names, close=wb.close, need_header=need_header)
+    table = _finish(path, kind, "calamine", sheet or names[0], gen(), height, names, close=wb.close, need_header=need_header)
+    table.cleaned = True
+    return table
 
 
 def _calamine_cell(value):
