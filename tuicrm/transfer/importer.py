@@ -951,6 +951,8 @@ class _Chunk:
         phones, emails, ptags, ctags, notes = [], [], [], [], []
         old_children = []  # (entity, model, row) for cards that existed before the import
         for card in list(self.companies) + list(self.loaded_c.values()) + list(self.persons) + list(self.loaded_p.values()):
+            if not (card.phones or card.emails or card.tags or card.notes):
+                continue  # most company cards of a chunk only gained persons
             is_person = card.kind == "person"
             owner = (card.id, None) if is_person else (None, card.id)
             if card.new:
