@@ -402,8 +402,9 @@ def generate(url: str, *, scale: float = 1.0, seed: int = 1, replace: bool = Fal
             stamp = None
             for i, stage in enumerate(path):
                 back = start_back - (span * i) // max(len(path), 1)
+                entered = stamp  # the previous change's time (stamps rise along the path): StageChange.entered_at
                 stamp = clock.stamp(-back, 540 + (i * 37) % 480)
-                changes.append((did, prev, stage, owner, stamp))
+                changes.append((did, prev, stage, owner, stamp, entered))
                 prev = stage
             created = clock.stamp(-start_back, 540)
             loss, competitor = None, None
@@ -419,7 +420,7 @@ def generate(url: str, *, scale: float = 1.0, seed: int = 1, replace: bool = Fal
     load("deals", Deal, ["id", "title", "title_key", "pipeline_id", "stage_id", "person_id", "company_id", "amount_minor",
                          "currency", "owner_id", "expected_close", "stage_entered_at", "closed_at", "loss_reason_id",
                          "competitor_id", "source", "position", "created_at", "updated_at"], deals_rows())
-    load("stage changes", StageChange, ["deal_id", "from_stage_id", "to_stage_id", "user_id", "changed_at"], changes)
+    load("stage changes", StageChange, ["deal_id", "from_stage_id", "to_stage_id", "user_id", "changed_at", "entered_at"], changes)
     changes.clear()
 
     # --- activities ---------------------------------------------------------------------------------

@@ -380,13 +380,19 @@ class StageChange(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     changed_at = DateTimeField(default=utcnow)
     note = TextField(null=True)
+    # when the deal entered ``from_stage``: the changed_at of the deal's previous change in
+    # (changed_at, id) order; NULL for the first change (schema version 3). Every writer sets it
+    # (services.deals, the importer, the generator); the funnel's time in stage is
+    # changed_at - entered_at, without a window over the history.
+    entered_at = DateTimeField(null=True)
 
     class Meta:
         indexes = (
-            (("deal", "changed_at"), False),
+            # a deal's history; the funnel's per-deal pass reads it in deal order (version 3: + to_stage)
+            (("deal", "changed_at", "to_stage"), False),
             (("changed_at",), False),
-            # reports: stage changes in a period by stage, read from the index alone
-            (("changed_at", "to_stage", "deal", "from_stage"), False),
+            # reports: stage changes in a period, read from the index alone (version 3: + entered_at)
+            (("changed_at", "to_stage", "deal", "from_stage", "entered_at"), False),
         )
 
 

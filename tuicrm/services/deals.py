@@ -75,9 +75,29 @@ def create_deal(
             expected_close=expected_close, stage_entered_at=now, created_at=now, updated_at=now,
             closed_at=now if stage.kind != StageKind.OPEN else None, import_batch=import_batch_id,
         )
-        StageChange.create(deal=deal.id, from_stage=None, to_stage=stage.id, user=actor.user_id, changed_at=now)
+        StageChange.create(deal=deal.id, from_stage=None, to_stage=stage.id, user=actor.user_id, changed_at=now,
+                           entered_at=None)
         audit(actor, Entity.DEAL, deal.id, "create", {"title": [None, title]})
     return deal.id
+
+
+def record_stage_change(deal_id: int, from_stage_id: int | None, to_stage_id: int, user_id: int | None,
+                        changed_at: dt.datetime, note: str | None = None) -> int:
+    """Write a StageChange with its ``entered_at`` (the changed_at of the deal's previous change in
+    (changed_at, id) order: one seek of the (deal_id, changed_at) index). A back-dated change that
+    lands before later ones also becomes the ``entered_at`` of the change right after it, so the
+    stored values always equal a LAG over the history. Call inside the write transaction."""
+    prev = (StageChange.select(StageChange.changed_at)
+            .where((StageChange.deal == deal_id) & (StageChange.changed_at <= changed_at))
+            .order_by(StageChange.changed_at.desc(), StageChange.id.desc()).limit(1).scalar())
+    sc_id = StageChange.insert(deal=deal_id, from_stage=from_stage_id, to_stage=to_stage_id, user=user_id,
+                               changed_at=changed_at, note=note, entered_at=prev).execute()
+    nxt = (StageChange.select(StageChange.id)
+           .where((StageChange.deal == deal_id) & (StageChange.changed_at > changed_at))
+           .order_by(StageChange.changed_at, StageChange.id).limit(1).scalar())
+    if nxt is not None:
+        StageChange.update(entered_at=changed_at).where(StageChange.id == nxt).execute()
+    return sc_id
 
 
 def move_deal(
@@ -118,7 +138,7 @@ def move_deal(
         changes.update(closed_at=None, loss_reason=None, competitor=None)
     with write_tx():
         version = versioned_update(Deal, deal_id, expected_version, changes)
-        StageChange.create(deal=deal_id, from_stage=deal.stage_id, to_stage=target.id, user=actor.user_id, changed_at=at or utcnow(), note=note)
+        record_stage_change(deal_id, deal.stage_id, target.id, actor.user_id, changes["stage_entered_at"], note)
         reopened = deal.closed_at is not None and target.kind == StageKind.OPEN
         audit(actor, Entity.DEAL, deal_id, "reopen" if reopened else "move", {"stage": [deal.stage_id, target.id]})
     return version

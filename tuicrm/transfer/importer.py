@@ -997,7 +997,7 @@ class _Chunk:
                                  created_at=now, updated_at=now, closed_at=now if kind != StageKind.OPEN else None,
                                  import_batch=ctx.batch_id))
             ids = _insert(Deal, rows, returning=True)
-            _insert(StageChange, [dict(deal=i, from_stage=None, to_stage=r["stage"], user=actor, changed_at=now) for i, r in zip(ids, rows)])
+            _insert(StageChange, [dict(deal=i, from_stage=None, to_stage=r["stage"], user=actor, changed_at=now, entered_at=None) for i, r in zip(ids, rows)])
             for i, r in zip(ids, rows):
                 items.append((bid, Entity.DEAL, i, "created", None))
             rep.deals_created += len(ids)

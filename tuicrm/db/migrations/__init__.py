@@ -13,6 +13,7 @@ from types import ModuleType
 NAMES = [
     "m0001_initial",
     "m0002_report_index",
+    "m0003_stage_entered_at",
 ]
 
 
