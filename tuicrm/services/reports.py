@@ -674,6 +674,31 @@ def _period_column(column, start: dt.datetime, end: dt.datetime):
     return column
 
 
+def _same_second_fix(moved: dict[int, int], deal_ids: list[int], higher: dict[int, list[int]],
+                     start: dt.datetime, end: dt.datetime, stage_ids: list[int]) -> None:
+    """Correct ``moved`` for deals with two changes in one second: the SQL counted a deal as moved on
+    from s when its first entry into s came in an earlier second than its last reach further down;
+    the rule orders changes by (changed_at, id), so recount those deals with the ids."""
+    history: dict[int, list[tuple]] = {}
+    for chunk in range(0, len(deal_ids), 500):
+        q = (StageChange.select(StageChange.deal, StageChange.changed_at, StageChange.id, StageChange.to_stage)
+             .where(StageChange.deal.in_(deal_ids[chunk:chunk + 500]) & (StageChange.changed_at >= start)
+                    & (StageChange.changed_at < end) & StageChange.to_stage.in_(stage_ids)))
+        for deal_id, changed_at, sc_id, to_stage in q.tuples():
+            history.setdefault(deal_id, []).append((changed_at, sc_id, to_stage))
+    for changes in history.values():
+        for sid, ids in higher.items():
+            if sid not in moved:
+                continue
+            firsts = [(t, i) for t, i, to in changes if to == sid]
+            lasts = [(t, i) for t, i, to in changes if to in ids]
+            if not firsts or not lasts:
+                continue
+            first, last = min(firsts), max(lasts)
+            counted = first[0] < last[0]  # what the SQL did: seconds only
+            moved[sid] += int(first < last) - int(counted)
+
+
 def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
            filters: Filters = Filters(), bucket: str = "auto") -> ReportResult:
     restrict = _visible_users(actor, filters.managers)
@@ -707,8 +732,9 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
     # into each stage and the last time a stage further down that is not Lost was reached (plain
     # conditional aggregates, no window); then per stage: entered = deals with an entry, moved on =
     # deals whose first entry comes before that last later reach. Changes are ordered by
-    # (changed_at, id): when both fall in the same second, a correlated look at the deal's changes
-    # of that second (the (deal_id, changed_at, to_stage_id) index) compares the ids.
+    # (changed_at, id): the SQL compares the seconds only, and the deals that have two changes in
+    # one second in the period (a change whose entered_at equals its changed_at — rare) are
+    # recounted in Python with the ids (_same_second_fix).
     stage_meta = list(Stage.select(Stage.id, Stage.position, Stage.kind).where(Stage.pipeline == pipeline.id).tuples())
     shown_ids = [s.id for s in stage_list]
     position = {sid: pos for sid, pos, _kind in stage_meta}
@@ -719,35 +745,35 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
     moved: dict[int, int] = {}
     if shown_ids:
         at = _period_column(SC1.changed_at, start, end)
-        in_period = (at >= start) & (at < end)
         cols = [SC1.deal.alias("deal_id")]
         cols += [fn.MIN(Case(SC1.to_stage, [(sid, SC1.changed_at)], None)).alias(f"e{sid}") for sid in shown_ids]
         cols += [fn.MAX(Case(None, [(SC1.to_stage.in_(higher[sid]), SC1.changed_at)], None)).alias(f"h{sid}")
                  for sid in moved_ids]
-        per_deal = sc_scope(SC1.select(*cols).where(in_period), SC1).group_by(SC1.deal).alias("g")
-        A, B = StageChange.alias("ta"), StageChange.alias("tb")
-
-        def moved_on(sid):
-            first, last = per_deal.c[f"e{sid}"], per_deal.c[f"h{sid}"]
-            same_second = fn.EXISTS(  # an entry into sid at that second with a smaller id than a reach further down
-                A.select(SQL("1")).join(B, on=((B.deal == A.deal) & (B.changed_at == A.changed_at) & (B.id > A.id)))
-                .where((A.deal == per_deal.c.deal_id) & (A.changed_at == first) & (A.to_stage == sid)
-                       & B.to_stage.in_(higher[sid])))
-            return fn.COALESCE(fn.SUM(Case(None, [(first < last, 1), ((first == last) & same_second, 1)], 0)), 0)
-
-        outer = [fn.COUNT(per_deal.c[f"e{sid}"]) for sid in shown_ids] + [moved_on(sid) for sid in moved_ids]
+        per_deal = sc_scope(SC1.select(*cols).where((at >= start) & (at < end)), SC1).group_by(SC1.deal).alias("g")
+        outer = [fn.COUNT(per_deal.c[f"e{sid}"]) for sid in shown_ids]
+        outer += [fn.COALESCE(fn.SUM(Case(None, [(per_deal.c[f"e{sid}"] < per_deal.c[f"h{sid}"], 1)], 0)), 0)
+                  for sid in moved_ids]
         counts = StageChange.select(*outer).from_(per_deal).tuples().get()
         entered = {sid: int(n or 0) for sid, n in zip(shown_ids, counts)}
         moved = {sid: int(n or 0) for sid, n in zip(moved_ids, counts[len(shown_ids):])}
+        tied_q = sc_scope(
+            SC1.select(SC1.deal).distinct()
+            .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC1.entered_at == SC1.changed_at)), SC1)
+        tied = [d for (d,) in tied_q.tuples()]
+        if tied:
+            _same_second_fix(moved, tied, higher, start, end, pipeline_stage_ids)
 
     # time in stage (stays that ended in the period: from the deal's previous change, stored on the
     # change as entered_at since schema version 3, to this one) and lost at each stage (changes to a
     # Lost stage by the stage they came from), in one scan of the period's changes
     lost_stage_ids = [s.id for s in stage_list if s.kind == StageKind.LOST]
     is_lost = Case(None, [(SC1.to_stage.in_(lost_stage_ids), 1)], 0) if lost_stage_ids else SQL("0")
+    if is_postgres():  # a sum of intervals (exact), one EXTRACT per stage instead of two per change
+        stay_secs = _epoch(fn.SUM(SC1.changed_at - SC1.entered_at))
+    else:
+        stay_secs = fn.SUM(_seconds_between(SC1.entered_at, SC1.changed_at))
     stay_q = sc_scope(
-        SC1.select(SC1.from_stage, fn.COUNT(SC1.entered_at), fn.SUM(_seconds_between(SC1.entered_at, SC1.changed_at)),
-                   fn.SUM(is_lost))
+        SC1.select(SC1.from_stage, fn.COUNT(SC1.entered_at), stay_secs, fn.SUM(is_lost))
         .where((SC1.changed_at >= start) & (SC1.changed_at < end)), SC1,
     ).group_by(SQL("1"))
     stays: dict[int, tuple[int, int]] = {}
