@@ -196,15 +196,15 @@ def test_correlated_backfill_equals_update_from(session, actor):
 
 
 def python_funnel(period: Period, tz, owners: set[int] | None):
-    """The documented definitions, computed from the stored history in Python."""
+    """The documented definitions, computed from the stored history in Python (default pipeline)."""
     start, end = period.utc_bounds(tz)
-    stage_rows = list(Stage.select())
+    stage_rows = list(Stage.select().where(Stage.pipeline == deals.default_pipeline().id))
     pos = {s.id: s.position for s in stage_rows}
     kind = {s.id: s.kind for s in stage_rows}
     owner_of = dict(Deal.select(Deal.id, Deal.owner).tuples())
     hist: dict[int, list] = {}
     for c in StageChange.select().order_by(StageChange.changed_at, StageChange.id):
-        if owners is not None and owner_of[c.deal_id] not in owners:
+        if (owners is not None and owner_of[c.deal_id] not in owners) or c.to_stage_id not in pos:
             continue
         hist.setdefault(c.deal_id, []).append((c.id, _dt(c.changed_at), c.from_stage_id, c.to_stage_id))
     entered: dict[int, set] = {}
@@ -234,13 +234,14 @@ def python_funnel(period: Period, tz, owners: set[int] | None):
     return out, sum(lost.values())
 
 
-def _random_history(actor, owners, rng: random.Random, n_deals: int) -> None:
-    stage_list = list(Stage.select().order_by(Stage.position))
+def _random_history(actor, owners, rng: random.Random, n_deals: int, pipeline_id: int | None = None) -> None:
+    pipeline_id = pipeline_id or deals.default_pipeline().id
+    stage_list = list(Stage.select().where(Stage.pipeline == pipeline_id).order_by(Stage.position))
     reason = _reason()
     base = T(2026, 1, 1, 6, 0)
     for n in range(n_deals):
         at = base + dt.timedelta(hours=rng.randint(0, 24 * 300), seconds=rng.randint(0, 59))
-        d = deals.create_deal(actor, f"R{n}", owner_id=rng.choice(owners), created_at=at)
+        d = deals.create_deal(actor, f"R{n}", owner_id=rng.choice(owners), created_at=at, stage_id=stage_list[0].id)
         v = Deal.get_by_id(d).row_version
         current = Deal.get_by_id(d).stage_id
         for _ in range(rng.randint(0, 9)):
@@ -298,3 +299,24 @@ def test_funnel_same_second_ties_follow_the_id_order(session, actor):
     r = reports.funnel(actor, period, tz=UTC)
     q = next(row for row in r.tables[0].rows if row[0] == "Qualified")
     assert (q[3], q[4]) == (2, 1)
+
+
+def test_funnel_with_two_pipelines_and_a_stage_added_later(session, actor):
+    """Another pipeline's changes are left out, and a stage added to the default pipeline after it
+    (its id lies beyond the other pipeline's) is counted in its place."""
+    from tuicrm.model import Pipeline
+
+    other = Pipeline.create(name="Tenders")
+    for i, (name, kind) in enumerate([("Bid", "open"), ("Shortlist", "open"), ("Awarded", "won"), ("Rejected", "lost")]):
+        Stage.create(pipeline=other, name=name, position=i, kind=kind)
+    default = deals.default_pipeline()
+    st = _stages()
+    deals.add_stage(actor, default.id, "Demo", after_stage_id=st["Qualified"].id)
+    rng = random.Random(11)
+    owners = [users.create_user("p1", "P One").id]
+    _random_history(actor, owners, rng, n_deals=8, pipeline_id=other.id)
+    _random_history(actor, owners, rng, n_deals=12)
+    assert stored_by_id() == lag_by_id()
+    for period, tz in [(Period(dt.date(2026, 1, 1), dt.date(2027, 1, 1)), MSK),
+                       (Period(dt.date(2026, 4, 1), dt.date(2026, 6, 1)), UTC)]:
+        _check(actor, period, tz)
