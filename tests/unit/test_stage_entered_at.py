@@ -53,7 +53,7 @@ def _stages():
 
 
 def _reason():
-    return LossReason.select().where(LossReason.needs_competitor == False).get().id  # noqa: E712
+    return LossReason.select().where(LossReason.needs_competitor == False).get().id
 
 
 def test_every_move_stores_the_previous_change_time(session, actor):
