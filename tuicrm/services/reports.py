@@ -763,7 +763,9 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         all_ids = {sid for sid, _pid in all_stages}
         cols += [fn.MAX(Case(None, [(_stage_in(SC1.to_stage, higher[sid], all_ids), SC1.changed_at)], None)).alias(f"h{sid}")
                  for sid in moved_ids]
-        per_deal = sc_scope(SC1.select(*cols).where((at >= start) & (at < end)), SC1).group_by(SC1.deal).alias("g")
+        # the bounds as the column stores them (a NodeList gets no field converter of its own)
+        lo, hi = (peewee.Value(v, converter=StageChange.changed_at.db_value) for v in (start, end))
+        per_deal = sc_scope(SC1.select(*cols).where((at >= lo) & (at < hi)), SC1).group_by(SC1.deal).alias("g")
         outer = [fn.COUNT(per_deal.c[f"e{sid}"]) for sid in shown_ids]
         outer += [fn.COALESCE(fn.SUM(Case(None, [(per_deal.c[f"e{sid}"] < per_deal.c[f"h{sid}"], 1)], 0)), 0)
                   for sid in moved_ids]
