@@ -320,3 +320,32 @@ def test_funnel_with_two_pipelines_and_a_stage_added_later(session, actor):
     for period, tz in [(Period(dt.date(2026, 1, 1), dt.date(2027, 1, 1)), MSK),
                        (Period(dt.date(2026, 4, 1), dt.date(2026, 6, 1)), UTC)]:
         _check(actor, period, tz)
+
+
+def test_upgrade_survives_an_index_made_early_by_a_newer_model(blank_url, tmp_path):  # noqa: F811
+    """A version-2 base on which the version-3 model's indexes were created before the upgrade
+    (``StageChange._schema.create_indexes(safe=True)``, as tools that add missing indexes do): on
+    SQLite the not-yet-existing "entered_at" reads as a string literal, the index is made on that
+    constant, and once the column is added the index no longer matches its rows ("database disk
+    image is malformed" during the backfill). The upgrade drops such an index and builds it again."""
+    from tuicrm.config import Settings
+    from tuicrm.session import open_session
+
+    session = open_session(blank_url, Settings(language="en"), user="tester")
+    st = _stages()
+    d = deals.create_deal(session.actor, "D", created_at=T(2026, 1, 10, 8, 0))
+    deals.move_deal(session.actor, d, st["Qualified"].id, Deal.get_by_id(d).row_version, at=T(2026, 1, 11, 8, 0))
+    expected = stored_by_id()
+    _make_version_2()
+    if database.obj.__class__.__name__.startswith("Sqlite"):
+        _old, new, _cols = m3.INDEXES[1]
+        database.obj.execute_sql(f'CREATE INDEX "{new}" ON "stage_change" '
+                                 '("changed_at", "to_stage_id", "deal_id", "from_stage_id", "entered_at")')
+    close_database()
+
+    open_database(blank_url)
+    result = ensure_schema(backup_dir=tmp_path)
+    assert result.after == migrations.LATEST
+    assert stored_by_id() == expected
+    if database.obj.__class__.__name__.startswith("Sqlite"):
+        assert database.obj.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -54,6 +54,11 @@ def up(migrator, db):
     from playhouse.migrate import migrate
 
     if "entered_at" not in {c.name for c in db.get_columns("stage_change")}:
+        # version 2 has none of the new indexes: one found here was made from the version-3 model
+        # before the column existed, and SQLite then reads "entered_at" as a string literal — an
+        # index on a constant that the new column would contradict (the file reads as malformed)
+        for _old, new, _columns in INDEXES:
+            db.execute_sql(f'DROP INDEX IF EXISTS "{new}"')
         migrate(migrator.add_column("stage_change", "entered_at", peewee.DateTimeField(null=True)))
     db.execute_sql(backfill_sql(db))
     for old, new, columns in INDEXES:
