@@ -46,10 +46,16 @@ def money(amount_minor: int | None, currency: str = "RUB", *, cents: bool = Fals
     if amount_minor is None:
         return ""
     value = amount_minor / 100
+    loc = locale()
     fmt = None if cents else "#,##0 ¤"
-    if i18n.language() == "en" and not cents:
-        fmt = "¤#,##0"
-    return numbers.format_currency(value, currency, format=fmt, locale=locale(), currency_digits=cents)
+    if i18n.language() == "en":
+        fmt = "¤#,##0" if not cents else "¤#,##0.00"
+        # CLDR's currency spacing (which babel leaves out): a symbol that ends in a letter ("RUB")
+        # is kept apart from the digits by a no-break space — "RUB 1,887,000", as ICU writes it;
+        # "£1,887" and "US$1,887" stay as they are
+        if numbers.get_currency_symbol(currency, loc)[-1:].isalpha():
+            fmt = "¤\u00a0" + fmt[1:]
+    return numbers.format_currency(value, currency, format=fmt, locale=loc, currency_digits=cents)
 
 
 def number(value: float | int, digits: int = 0) -> str:

@@ -49,7 +49,7 @@ class StageColumn(Vertical):
         money = cached_money(col.amount_minor, self.currency)
         t.append(f"{col.count}\n{money}" if col.collapsed else f"{col.count} · {money}")
         if col.kind == "open":
-            t.append("  ")
+            t.append(" ")  # one space: at 80×24 a column is 26 cells, "14 · RUB 15,046,000 ⚠ 14" fits
             if col.stale_count:
                 t.append(_("⚠ {n} stale").format(n=col.stale_count), style="bold")
             else:
