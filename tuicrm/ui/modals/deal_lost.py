@@ -11,29 +11,28 @@ from textual.widgets.option_list import Option
 
 from tuicrm.i18n import _
 from tuicrm.services import deals
-from tuicrm.services.base import Conflict, ServiceError, ValidationError
+from tuicrm.services.base import ValidationError
 from tuicrm.services.funnel import CardInfo
+from tuicrm.ui.modals.deal_close import CloseDealModal
 from tuicrm.ui.modals.deal_form import error_text
-from tuicrm.ui.screens.base import CrmModal
 
 NOBODY = "none"
 
 
-class LostModal(CrmModal["bool | str | None"]):
+class LostModal(CloseDealModal):
     """Returns True when closed as lost, "conflict" when someone else changed the deal, None on cancel.
 
     Keys: ↑/↓ choose in a list, Tab to the next list or field, Enter in a list or ctrl+s closes
     the deal as lost; Enter in an "add" field adds the new reason / competitor and selects it."""
 
-    DEFAULT_CLASSES = "deal-modal"
+    ID_PREFIX = "lost"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="lost.cancel"),
         Binding("ctrl+s", "save", "Close as lost", id="lost.save"),
     ]
 
     def __init__(self, card: CardInfo) -> None:
-        super().__init__()
-        self.card = card
+        super().__init__(card)
         self.reasons: list[deals.Choice] = []
         self.rivals: list[deals.Choice] = []
 
@@ -116,18 +115,6 @@ class LostModal(CrmModal["bool | str | None"]):
         self.run_db(lambda: (deals.loss_reasons(), deals.competitors()),
                     done=lambda lists: self._fill(lists, select_reason, select_rival), group="lost-lists")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "lost-ok":
-            self.action_save()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _error(self, text: str) -> None:
-        self.query_one("#lost-error", Static).update(text)
-
     def action_save(self) -> None:
         reason, rival = self.chosen_reason(), self.chosen_rival()
         if reason is None:
@@ -141,9 +128,3 @@ class LostModal(CrmModal["bool | str | None"]):
         self.run_db(deals.mark_lost, self.actor, self.card.id, self.card.row_version, reason.id,
                     rival.id if rival else None, done=lambda _v: self.dismiss(True), error=self._failed,
                     group="lost-save")
-
-    def _failed(self, exc: ServiceError) -> None:
-        if isinstance(exc, Conflict):
-            self.dismiss("conflict")
-        else:
-            self._error(error_text(exc))

@@ -9,24 +9,19 @@ from textual.widgets import Button, Input, Label, Static
 
 from tuicrm.i18n import _
 from tuicrm.services import deals
-from tuicrm.services.base import Conflict, ServiceError, ValidationError
-from tuicrm.services.funnel import CardInfo
+from tuicrm.services.base import ValidationError
+from tuicrm.ui.modals.deal_close import CloseDealModal
 from tuicrm.ui.modals.deal_form import error_text
-from tuicrm.ui.screens.base import CrmModal
 
 
-class WonModal(CrmModal["bool | str | None"]):
+class WonModal(CloseDealModal):
     """Returns True when the deal was closed as won, "conflict" when someone else changed it, None on cancel."""
 
-    DEFAULT_CLASSES = "deal-modal"
+    ID_PREFIX = "won"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="won.cancel"),
         Binding("ctrl+s", "save", "Close as won", id="won.save"),
     ]
-
-    def __init__(self, card: CardInfo) -> None:
-        super().__init__()
-        self.card = card
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -45,18 +40,6 @@ class WonModal(CrmModal["bool | str | None"]):
         event.stop()
         self.action_save()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "won-ok":
-            self.action_save()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _error(self, text: str) -> None:
-        self.query_one("#won-error", Static).update(text)
-
     def action_save(self) -> None:
         try:
             amount = deals.parse_amount(self.query_one("#won-amount", Input).value)
@@ -66,9 +49,3 @@ class WonModal(CrmModal["bool | str | None"]):
         self._error("")
         self.run_db(deals.mark_won, self.actor, self.card.id, self.card.row_version, amount,
                     done=lambda _v: self.dismiss(True), error=self._failed, group="won")
-
-    def _failed(self, exc: ServiceError) -> None:
-        if isinstance(exc, Conflict):
-            self.dismiss("conflict")
-        else:
-            self._error(error_text(exc))
