@@ -37,7 +37,9 @@ def parse_day(text: str) -> dt.date:
 
 
 class _Dialog(CrmModal):
-    """Escape cancels, ctrl+s / Enter in the last field confirms; an error line at the bottom."""
+    """Escape cancels, ctrl+s / Enter in the last field confirms; an error line at the bottom.
+    Each dialog yields its fields from ``body()`` and returns its value from ``answer()`` (raising
+    ValidationError to keep the dialog open with the message)."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="report_dialog.cancel"),
@@ -98,9 +100,6 @@ class _Dialog(CrmModal):
             self.say(str(exc))
             return
         self.dismiss(value)
-
-    def answer(self):  # pragma: no cover - overridden
-        raise NotImplementedError
 
 
 class ReportPeriodModal(_Dialog):
