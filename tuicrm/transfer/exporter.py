@@ -207,6 +207,17 @@ def companies_table(actor: Actor, include_archived: bool = False):
     return headers, rows(), formats
 
 
+def _by_id(model, fields, ids: set) -> dict:
+    """{id: value} of one field (or {id: tuple} of several) for the rows of a page that link to
+    ``model``: one query per page, none when nothing links."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    if isinstance(fields, tuple):
+        return {row[0]: row[1:] for row in model.select(model.id, *fields).where(model.id.in_(ids)).tuples()}
+    return dict(model.select(model.id, fields).where(model.id.in_(ids)).tuples())
+
+
 def deals_table(actor: Actor, include_archived: bool = False):
     headers = [_("Deal title"), _("Amount"), _("Currency"), _("Stage"), _("Company"), _("INN"), _("Full name"),
                _("Owner"), _("Expected close"), _("Created")]
@@ -221,10 +232,8 @@ def deals_table(actor: Actor, include_archived: bool = False):
         if not include_archived:
             q = q.where(Deal.archived_at.is_null())
         for page in _pages(q, Deal):
-            cids = {d.company_id for d in page if d.company_id}
-            pids = {d.person_id for d in page if d.person_id}
-            comps = {i: (n, inn) for i, n, inn in Company.select(Company.id, Company.name, Company.inn).where(Company.id.in_(list(cids))).tuples()} if cids else {}
-            pers = {i: n for i, n in Person.select(Person.id, Person.full_name).where(Person.id.in_(list(pids))).tuples()} if pids else {}
+            comps = _by_id(Company, (Company.name, Company.inn), {d.company_id for d in page})
+            pers = _by_id(Person, Person.full_name, {d.person_id for d in page})
             for d in page:
                 cname, cinn = comps.get(d.company_id, (None, None))
                 yield [d.title, d.amount_minor / 100, d.currency, stages.get(d.stage_id), cname, cinn, pers.get(d.person_id),
@@ -246,12 +255,9 @@ def activities_table(actor: Actor, include_archived: bool = False):
         if not include_archived:
             q = q.where(Activity.archived_at.is_null())
         for page in _pages(q, Activity):
-            cids = {a.company_id for a in page if a.company_id}
-            pids = {a.person_id for a in page if a.person_id}
-            dids = {a.deal_id for a in page if a.deal_id}
-            comps = dict(Company.select(Company.id, Company.name).where(Company.id.in_(list(cids))).tuples()) if cids else {}
-            pers = dict(Person.select(Person.id, Person.full_name).where(Person.id.in_(list(pids))).tuples()) if pids else {}
-            deals = dict(Deal.select(Deal.id, Deal.title).where(Deal.id.in_(list(dids))).tuples()) if dids else {}
+            comps = _by_id(Company, Company.name, {a.company_id for a in page})
+            pers = _by_id(Person, Person.full_name, {a.person_id for a in page})
+            deals = _by_id(Deal, Deal.title, {a.deal_id for a in page})
             for a in page:
                 yield [a.kind, a.subject, a.due_at, a.done_at, a.outcome, a.result, pers.get(a.person_id),
                        comps.get(a.company_id), deals.get(a.deal_id), users.get(a.assignee_id)]
