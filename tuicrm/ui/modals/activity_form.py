@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -16,7 +14,7 @@ from tuicrm.model.enums import ActivityKind
 from tuicrm.services import activities, cards, contacts, users
 from tuicrm.services.when import WhenError, parse_duration
 from tuicrm.ui.modals import checks
-from tuicrm.ui.modals.client_picker import ClientPicker
+from tuicrm.ui.modals.client_picker import ClientPicker, client_ids
 from tuicrm.ui.modals.common import FormModal, field, select_value
 
 KINDS = [ActivityKind.CALL_OUT, ActivityKind.CALL_IN, ActivityKind.MEETING, ActivityKind.TASK, ActivityKind.EMAIL,
@@ -116,10 +114,7 @@ class ActivityForm(FormModal["int | None"]):
         def picked(hit) -> None:
             if hit is None:
                 return
-            if hit.kind == "person":
-                self.person_id, self.company_id = hit.id, hit.company_id
-            else:
-                self.person_id, self.company_id = None, hit.id
+            self.person_id, self.company_id = client_ids(hit)
             self.recheck_dirty()
             self.query_one("#client", Static).update(hit.name + (f" · {hit.company}" if hit.company else ""))
             self.say("client")

@@ -29,6 +29,13 @@ def hit_label(hit: CardHit, region: str = phone_svc.DEFAULT_REGION, style: str =
     return " · ".join(parts)
 
 
+def client_ids(hit: CardHit) -> tuple[int | None, int | None]:
+    """(person_id, company_id) of a picked card: a person brings their company along."""
+    if hit.kind == "person":
+        return hit.id, hit.company_id
+    return None, hit.id
+
+
 class ClientPicker(CrmModal["CardHit | None"]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),

@@ -98,12 +98,12 @@ class DealForm(CrmModal["int | str | None"]):
         self.app.push_screen(ClientPicker(("person", "company"), title=_("Client of the deal")), self._picked)
 
     def _picked(self, hit) -> None:
+        from tuicrm.ui.modals.client_picker import client_ids
+
         if hit is None:
             return
-        if hit.kind == "person":
-            self.client = (hit.id, hit.company_id, hit.name + (f" — {hit.company}" if hit.company else ""))
-        else:
-            self.client = (None, hit.id, hit.name)
+        label = hit.name + (f" — {hit.company}" if hit.kind == "person" and hit.company else "")
+        self.client = (*client_ids(hit), label)
         self.query_one("#deal-client-chosen", Static).update(self._client_label())
         title = self.query_one("#deal-title", Input)
         if not title.value:

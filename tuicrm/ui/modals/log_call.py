@@ -13,7 +13,7 @@ from tuicrm.i18n import _
 from tuicrm.model.enums import ActivityKind, Outcome
 from tuicrm.services import cards, contacts
 from tuicrm.ui.modals import checks
-from tuicrm.ui.modals.client_picker import ClientPicker
+from tuicrm.ui.modals.client_picker import ClientPicker, client_ids
 from tuicrm.ui.modals.common import FieldMessage, FormModal, field, select_value
 
 OUTCOME_KEYS = [
@@ -111,10 +111,7 @@ class LogCallModal(FormModal["int | None"]):
         def picked(hit) -> None:
             if hit is None:
                 return
-            if hit.kind == "person":
-                self.person_id, self.company_id = hit.id, hit.company_id
-            else:
-                self.person_id, self.company_id = None, hit.id
+            self.person_id, self.company_id = client_ids(hit)
             self.client_name = hit.name
             self.query_one("#form-title", Static).update(_("Log a call") + " — " + hit.name)
             self.say("strip")
