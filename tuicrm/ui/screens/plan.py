@@ -293,13 +293,18 @@ class PlanScreen(CrmScreen):
         self.app.push_screen(screen)
         return True
 
+    def open_row(self) -> PlanRow | None:
+        """The highlighted activity if it is still open; a done one is said, not acted on."""
+        r = self.current_row()
+        if r is not None and r.is_done:
+            self.notify(_("Already done. Press n to plan a new one."), severity="warning")
+            return None
+        return r
+
     # --- complete ------------------------------------------------------------------------------
     def action_complete(self) -> None:
-        r = self.current_row()
+        r = self.open_row()
         if r is None:
-            return
-        if r.is_done:
-            self.notify(_("Already done. Press n to plan a new one."), severity="warning")
             return
         self.app.push_screen(CompleteModal(r, self.tz, self.now(), self.hours), lambda res: self._completed(r, res))
 
@@ -310,11 +315,8 @@ class PlanScreen(CrmScreen):
 
     # --- reschedule ----------------------------------------------------------------------------
     def action_reschedule(self) -> None:
-        r = self.current_row()
+        r = self.open_row()
         if r is None:
-            return
-        if r.is_done:
-            self.notify(_("Already done. Press n to plan a new one."), severity="warning")
             return
         self.app.push_screen(RescheduleModal(r.subject or kind_short(r.kind), r.due_at, self.tz, self.now(), self.hours),
                              lambda choice: self._moved(r, choice))
