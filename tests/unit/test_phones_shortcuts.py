@@ -102,3 +102,21 @@ def test_parse_cell_unchanged_on_common_shapes(cell, monkeypatch):
     slow = phones.parse_cell(cell)
     phones._parse_one.cache_clear()
     assert fast == slow
+
+
+def test_peel_fast_path_equals_every_pattern_tried():
+    """A number written with only ASCII digits and "+()-. " skips _peel's patterns: the result is
+    the same as trying them all (random texts of those characters, and the usual shapes)."""
+    rnd = random.Random(11)
+    alphabet = "0123456789+()-. "
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 24))) for _ in range(20000)]
+    texts += ["+7 (916) 123-45-67", "8 916 123 45 67", "79161234567", "(495) 123-45-67", "8-800-...", "()", "-", "+",
+              " 8 (916) 1234567 ", "9161234567.", ".5", "(((916)))"]
+    fast = 0
+    for t in texts:
+        body = t.strip()
+        assert phones._peel(t) == phones._peel_text(body), t
+        fast += bool(phones._PLAIN.match(body))
+    assert fast == len(texts)  # every one of them took the fast path
+    for t in ("тел. 8 916 123-45-67", "8 916 123-45-67 доб. 12", "8916 # 12", "8 916 (Иван)", "8916x12", "8916;12"):
+        assert not phones._PLAIN.match(t.strip()) and phones._peel(t) == phones._peel_text(t.strip())

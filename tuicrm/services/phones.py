@@ -50,6 +50,9 @@ _LETTER = re.compile(r"[^\W\d_]")
 _TRAILING_TEXT = re.compile(r"(?<=\d)\s*[-–—:]?\s*([^\W\d_][^\d]*)$")  # "…45-67 Иван Петрович"
 _LEADING_TEXT = re.compile(r"^\s*([^\d+(]*[^\W\d_][^\d+(]*?)\s*[:\-–]?\s*(?=[\d+(])")  # "Иван: 8916…"
 _NON_DIGIT = re.compile(r"\D")
+# a number written with nothing else: every pattern _peel looks for needs a letter, "#", ":" or a
+# separator outside this set, so such a text is its own body (the fast path of _peel)
+_PLAIN = re.compile(r"[0-9+()\- .]*\Z")
 _EXCEL_FLOAT_TEXT = re.compile(r"^\s*(\d{5,17})\.0+\s*$")  # "9161234567.0" from a CSV saved by Excel
 MAX_PART_CHARS = 200  # longer text is not one phone number: kept raw and flagged, never regex-scanned
 
@@ -118,7 +121,7 @@ def split_cell(value: object) -> list[str]:
     merged: list[str] = []
     pending = ""
     for piece in out:
-        if not any(ch.isdigit() for ch in piece):
+        if not any(map(str.isdigit, piece)):
             pending = f"{pending} {piece}".strip()
             continue
         merged.append(f"{pending} {piece}".strip() if pending else piece)
@@ -133,9 +136,16 @@ def split_cell(value: object) -> list[str]:
 
 def _peel(text: str) -> tuple[str, str | None, list[str], str | None]:
     """Return (number text, extension, notes, kind from label)."""
+    body = text.strip()
+    if _PLAIN.match(body):  # only ASCII digits and "+()-. ": no label, bracketed note, extension or text
+        return body.strip(" ,.;:-–"), None, [], None
+    return _peel_text(body)
+
+
+def _peel_text(body: str) -> tuple[str, str | None, list[str], str | None]:
+    """_peel of a stripped text, every pattern tried (tests compare it with the fast path)."""
     notes: list[str] = []
     kind: str | None = None
-    body = text.strip()
 
     def bracket(m: re.Match) -> str:
         inner = m.group(1)
