@@ -353,3 +353,64 @@ def test_the_garbage_collector_is_back_on_after_an_import(ui_session, tmp_path):
     with pytest.raises(ServiceError):
         importer.run_import(ui_session.actor, write_xlsx(tmp_path / "h.xlsx", ["ФИО"], []))
     assert gc.isenabled()
+
+
+class _InProcessPool:
+    """A stand-in for the worker pool: runs each call here, and after ``alive`` calls behaves like a
+    worker that died (every later call fails as a broken pool does)."""
+
+    def __init__(self, alive: int):
+        self.alive, self.calls = alive, 0
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.calls += 1
+        f: Future = Future()
+        if self.calls > self.alive:
+            f.set_exception(BrokenProcessPool("the worker died"))
+        else:
+            try:
+                f.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - as a real pool hands it over
+                f.set_exception(exc)
+        return f
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_worker_that_dies_midway_leaves_the_rest_to_the_importing_process(ui_session, tmp_path, monkeypatch):
+    """The worker reads the file; when it dies after any number of chunks, the importing process
+    reads the rest (skipping what it already got) and the report and the base are the same."""
+    actor = ui_session.actor
+    rows = [[f"Человек {i % 40}", f"ООО Фирма {i % 6}", f"8 916 {i % 50:03d}-45-67", [None, "12345", "7701234567"][i % 3] if i % 4 else None,
+             [f"u{i}@x.ru", "bad-email"][i % 5 == 0]] for i in range(60)]
+    path = write_xlsx(tmp_path / "w.xlsx", ["ФИО", "Компания", "Телефон", "ИНН", "E-mail"], rows)
+    here = importer.run_import(actor, path, workers=0, chunk_size=7, dry_run=True)
+    assert here.rejected and here.merged
+    for alive in (0, 1, 2, 3, 5, 100):
+        monkeypatch.setattr(importer, "_worker_pool", lambda: _InProcessPool(alive))
+        there = importer.run_import(actor, path, workers=1, chunk_size=7, dry_run=True)
+        assert there.to_json() == here.to_json(), alive
+        assert [r[:2] for r in there.rejected_rows] == [r[:2] for r in here.rejected_rows]
+        assert [r[1] for r in there.rejected_rows] == [r[1] for r in here.rejected_rows]  # the cells came back too
+    monkeypatch.setattr(importer, "_worker_pool", lambda: _InProcessPool(2))
+    rep = importer.run_import(actor, path, workers=1, chunk_size=7)
+    assert rep.rows_total == 60 and Person.select().count() == rep.persons_created > 0
+
+
+def test_a_file_error_met_by_the_worker_is_the_import_error(ui_session, tmp_path):
+    """A row the worker cannot decode fails the import with the message the importing process
+    would give (not silently read again), and nothing is written."""
+    actor = ui_session.actor
+    path = tmp_path / "late.csv"
+    lines = ["ФИО;Телефон"] + [f"Человек {i};8916{i:07d}" for i in range(30000)]
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + "Плохой;1\n".encode("cp1251"))
+    errors = []
+    for workers in (0, 1):
+        with pytest.raises(ServiceError) as exc:
+            importer.run_import(actor, path, workers=workers, chunk_size=5000)
+        errors.append(str(exc.value))
+    assert errors[0] == errors[1] and "utf-8" in errors[0] and Person.select().count() == 0

@@ -24,6 +24,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 try:  # one pass for validity, type and region (see _check); the public calls each recompute all three
     from phonenumbers.phonemetadata import PhoneMetadata as _Metadata
     from phonenumbers.phonenumberutil import REGION_CODE_FOR_NON_GEO_ENTITY as _NON_GEO
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE as _COUNTRY_REGIONS
     from phonenumbers.phonenumberutil import _number_type_helper
 except ImportError:  # pragma: no cover - another phonenumbers layout: the public calls below
     _number_type_helper = None
@@ -272,20 +273,101 @@ def _parse_candidate(candidate: str, region: str) -> phonenumbers.PhoneNumber:
 
 def _check(number: phonenumbers.PhoneNumber) -> tuple[bool, int, str | None]:
     """(is_valid_number, number_type, region_code_for_number) computed once: each public call
-    recomputes the region and the type, three to five pattern walks per number instead of two.
-    Same steps as phonenumbers' own is_valid_number_for_region / number_type."""
-    number_region = phonenumbers.region_code_for_number(number)
+    recomputes the region and the type, three to five pattern walks per number instead of one.
+    Same steps as phonenumbers' own region_code_for_number / is_valid_number_for_region /
+    number_type (tests compare them over every three-digit prefix and many other shapes), with
+    each metadata's patterns compiled once (``_number_type``)."""
     if _number_type_helper is None:  # pragma: no cover
-        return phonenumbers.is_valid_number(number), phonenumbers.number_type(number), number_region
-    if number_region is None:
+        return phonenumbers.is_valid_number(number), phonenumbers.number_type(number), phonenumbers.region_code_for_number(number)
+    cc = number.country_code
+    regions = _COUNTRY_REGIONS.get(cc)
+    if regions is None:
         return False, PhoneNumberType.UNKNOWN, None
-    metadata = _Metadata.metadata_for_region_or_calling_code(number.country_code, number_region.upper())
-    if metadata is None:
-        return False, PhoneNumberType.UNKNOWN, number_region
-    ntype = _number_type_helper(phonenumbers.national_significant_number(number), metadata)
+    nsn = phonenumbers.national_significant_number(number)
+    ntype = None
+    if len(regions) == 1:
+        number_region = regions[0]
+    else:  # region_code_for_number: the first region whose leading digits or patterns fit
+        number_region = None
+        for region_code in regions:
+            metadata = _Metadata.metadata_for_region(region_code.upper(), None)
+            if metadata is None:
+                continue
+            if metadata.leading_digits is not None:
+                if _compiled(metadata.leading_digits).match(nsn):
+                    number_region = region_code
+                    break
+            else:
+                t = _number_type(nsn, metadata)
+                if t != PhoneNumberType.UNKNOWN:
+                    number_region, ntype = region_code, t  # the type against this same metadata
+                    break
+        if number_region is None:
+            return False, PhoneNumberType.UNKNOWN, None
+    if ntype is None:
+        metadata = _Metadata.metadata_for_region_or_calling_code(cc, number_region.upper())
+        if metadata is None:
+            return False, PhoneNumberType.UNKNOWN, number_region
+        ntype = _number_type(nsn, metadata)
     valid = ntype != PhoneNumberType.UNKNOWN and (
-        number_region == _NON_GEO or number.country_code == phonenumbers.country_code_for_valid_region(number_region))
+        number_region == _NON_GEO or cc == phonenumbers.country_code_for_valid_region(number_region))
     return valid, ntype, number_region
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+_PLANS: dict[int, tuple] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern:
+    p = _PATTERNS.get(pattern)
+    if p is None:
+        p = _PATTERNS[pattern] = re.compile(pattern)
+    return p
+
+
+def _desc_test(desc):
+    """phonenumbers' _is_number_matching_desc(nsn, desc) as (possible lengths or None, pattern), or
+    None when the description matches nothing (absent, or an empty pattern)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return (frozenset(desc.possible_length) if len(desc.possible_length) > 0 else None, _compiled(desc.national_number_pattern))
+
+
+def _number_type(nsn: str, metadata) -> int:
+    """phonenumbers' _number_type_helper, step for step: general description, then the special
+    types in its order, then fixed line / mobile; a description's lengths are tested before its
+    pattern, a pattern must match the whole number (``fullmatch``, as phonenumbers' _match)."""
+    plan = _PLANS.get(id(metadata))
+    if plan is None or plan[0] is not metadata:
+        T = PhoneNumberType
+        plan = _PLANS[id(metadata)] = (
+            metadata, _desc_test(metadata.general_desc),
+            tuple((t, d) for t, d in ((T.PREMIUM_RATE, _desc_test(metadata.premium_rate)), (T.TOLL_FREE, _desc_test(metadata.toll_free)),
+                                      (T.SHARED_COST, _desc_test(metadata.shared_cost)), (T.VOIP, _desc_test(metadata.voip)),
+                                      (T.PERSONAL_NUMBER, _desc_test(metadata.personal_number)), (T.PAGER, _desc_test(metadata.pager)),
+                                      (T.UAN, _desc_test(metadata.uan)), (T.VOICEMAIL, _desc_test(metadata.voicemail))) if d is not None),
+            _desc_test(metadata.fixed_line), _desc_test(metadata.mobile), bool(metadata.same_mobile_and_fixed_line_pattern))
+    _md, general, special, fixed, mobile, same = plan
+    n = len(nsn)
+
+    def fits(test) -> bool:
+        if test is None:
+            return False
+        lengths, pattern = test
+        return (lengths is None or n in lengths) and pattern.fullmatch(nsn) is not None
+
+    if not fits(general):
+        return PhoneNumberType.UNKNOWN
+    for t, test in special:
+        if fits(test):
+            return t
+    if fits(fixed):
+        if same or fits(mobile):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not same and fits(mobile):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
 
 
 _PARSE_REASONS = {

@@ -1160,7 +1160,8 @@ def run_import(
         raise ServiceError(_("policy must be one of {names}").format(names=", ".join(POLICIES)))
     started = time.perf_counter()
     path = Path(path)
-    table = open_table(path, sheet, engine=engine, require_header=not (mapping or preset or map_text))
+    require_header = not (mapping or preset or map_text)
+    table = open_table(path, sheet, engine=engine, require_header=require_header)
     try:
         headers = table.headers
         if mapping is None:
@@ -1194,16 +1195,9 @@ def run_import(
                 deferred = _defer_indexes(total or 0)
                 pool = _worker_pool() if workers else None
                 language = i18n.language()
-                pending: collections.deque = collections.deque()
 
-                def process(raw_rows: list, job) -> None:
+                def process(raw_rows: list, prepared: list | None) -> None:
                     nonlocal done
-                    prepared = None
-                    if job is not None:
-                        try:
-                            prepared = job.result()
-                        except Exception:  # noqa: BLE001 - a dead worker: prepare the rows here instead
-                            prepared = None
                     if prepared is None:
                         prepared = _prepare_rows(ctx.prep, raw_rows, mapping)
                     buf: list[RowData] = []
@@ -1230,26 +1224,56 @@ def run_import(
                 try:
                     gc_was = gc.isenabled()
                     gc.disable()  # see GC_NOTE
-                    for raw in _raw_chunks(table, chunk_size):
-                        job = None
-                        if pool is not None:
-                            try:
-                                job = pool.submit(_worker_prepare, raw, mapping, region, language)
-                            except Exception:  # noqa: BLE001 - no worker: rows are prepared here
-                                job = None
-                        pending.append((raw, job))
-                        # the worker prepares the next chunks while this process matches and writes
-                        if len(pending) > (WORKER_AHEAD if job is not None else 0):
-                            process(*pending.popleft())
-                    while pending:
-                        process(*pending.popleft())
+                    received = 0  # rows the worker read and prepared
+                    complete = False  # the worker read the whole file
                     if pool is not None:
-                        pool.shutdown(wait=True)  # nothing is pending: the worker exits now (and is reaped)
+                        # WORKER_NOTE: the worker reads the file itself and prepares its rows; this
+                        # process only matches and writes. It keeps no copy of the sheet meanwhile.
+                        table.close()
+                        table._rows = None
+                        job_args = (str(path), table.sheet, table.engine, require_header, table.headers,
+                                    table.header_row, mapping, region, language, chunk_size)
+                        jobs: collections.deque = collections.deque()
+                        try:
+                            # the pool's one worker runs the calls in order, each returning the next chunk
+                            try:
+                                for i in range(WORKER_AHEAD + 1):
+                                    jobs.append(pool.submit(_worker_read, *job_args, i == 0))
+                            except Exception:  # noqa: BLE001 - no worker (the calls made give what they can)
+                                pass
+                            while jobs:
+                                try:
+                                    got = jobs.popleft().result()
+                                except ReadError:
+                                    raise  # the file itself (read here, it would fail the same way)
+                                except Exception:  # noqa: BLE001 - a dead worker: the rest is read here
+                                    break
+                                if got is None:  # the end of the file (the calls still queued say so too)
+                                    complete = True
+                                    continue
+                                try:
+                                    jobs.append(pool.submit(_worker_read, *job_args, False))
+                                except Exception:  # noqa: BLE001 - the worker is gone: the rest is read here
+                                    pass
+                                raw, prepared = got
+                                received += len(raw)
+                                process(raw, prepared)
+                        finally:
+                            for job in jobs:
+                                job.cancel()
+                            pool.shutdown(wait=complete, cancel_futures=True)  # a clean end: the worker is reaped now
+                    if not complete:  # no worker, or it died: the file (the rest of it) is read here
+                        source = table
+                        if pool is not None:
+                            source = open_table(path, table.sheet, engine=table.engine, require_header=require_header)
+                        rows = source.rows()
+                        for _skipped in itertools.islice(rows, received):
+                            pass
+                        for raw in _raw_chunks(rows, chunk_size):
+                            process(raw, None)
                 finally:
                     if gc_was:
                         gc.enable()
-                    if pool is not None:
-                        pool.shutdown(wait=False, cancel_futures=True)
                 if progress:
                     progress(done, done)
                 if report.rows_total == 0:
@@ -1321,9 +1345,10 @@ def _rebuild_indexes(deferred: list[tuple[str, str]]) -> None:
 WORKER_AHEAD = 2  # chunks the worker may prepare ahead of the one being written (bounded memory)
 
 
-def _raw_chunks(table: Table, size: int):
+def _raw_chunks(rows, size: int):
+    """Lists of up to ``size`` (number, cells) of an iterator of rows (``Table.rows()``)."""
     buf = []
-    for item in table.rows():
+    for item in rows:
         buf.append(item)
         if len(buf) >= size:
             yield buf
@@ -1343,6 +1368,32 @@ def _worker_prepare(raw_rows: list, mapping: list[str], region: str, language: s
     if _WORKER_PREP is None or _WORKER_PREP.region != region:
         _WORKER_PREP = _Prep(region)
     return _prepare_rows(_WORKER_PREP, raw_rows, mapping, keep_cells=False)
+
+
+_WORKER_CHUNKS = None  # in the worker process: the chunks of the file being read (_worker_read)
+
+
+def _worker_read(path: str, sheet: str | None, engine: str, require_header: bool, headers: list[str], header_row: int,
+                 mapping: list[str], region: str, language: str, chunk_size: int, first: bool):
+    """In the worker process: the next chunk of the file, read and prepared, as (raw rows, prepared
+    rows), or None at its end. The first call opens the file (the same header as the importing
+    process found, or it fails); the pool has one worker, which runs the calls in order."""
+    global _WORKER_CHUNKS
+    if i18n.language() != language:
+        i18n.set_language(language)
+    if first:
+        table = open_table(path, sheet, engine=engine, require_header=require_header)
+        if table.headers != headers or table.header_row != header_row:
+            table.close()
+            raise RuntimeError("the worker found another header")  # the importing process reads it instead
+        _WORKER_CHUNKS = _raw_chunks(table.rows(), chunk_size)
+    if _WORKER_CHUNKS is None:
+        return None
+    raw = next(_WORKER_CHUNKS, None)
+    if raw is None:
+        _WORKER_CHUNKS = None
+        return None
+    return raw, _worker_prepare(raw, mapping, region, language)
 
 
 def _worker_pool():
