@@ -414,3 +414,22 @@ def test_a_file_error_met_by_the_worker_is_the_import_error(ui_session, tmp_path
             importer.run_import(actor, path, workers=workers, chunk_size=5000)
         errors.append(str(exc.value))
     assert errors[0] == errors[1] and "utf-8" in errors[0] and Person.select().count() == 0
+
+
+def test_a_file_changed_before_the_importing_process_reads_the_rest_is_refused(ui_session, tmp_path, monkeypatch):
+    """When the worker dies and the file has another header by then, nothing is imported (its rows
+    would land in the wrong fields)."""
+    actor = ui_session.actor
+    rows = [[f"Человек {i}", f"8 916 {i:03d}-45-67"] for i in range(30)]
+    path = write_xlsx(tmp_path / "c.xlsx", ["ФИО", "Телефон"], rows)
+
+    class Changing(_InProcessPool):
+        def submit(self, fn, *args):
+            if self.calls == 1:  # the worker opened the file; now it changes, and the worker dies
+                write_xlsx(path, ["Телефон", "ФИО"], [r[::-1] for r in rows])
+            return super().submit(fn, *args)
+
+    monkeypatch.setattr(importer, "_worker_pool", lambda: Changing(1))
+    with pytest.raises(ServiceError, match="changed while it was being imported"):
+        importer.run_import(actor, path, workers=1, chunk_size=7)
+    assert Person.select().count() == 0 and ImportBatch.select().count() == 0

@@ -221,6 +221,8 @@ class RowData:
     name_key: str = ""  # search_key(full_name), computed once
     owner_names: list = field(default_factory=list)  # [(name, index of its warning)], resolved by _finish_row
     company_key: str = ""  # search_key(company)
+    e164s: list = field(default_factory=list)  # the person's valid numbers (E.164), what it is matched by
+    email_keys: list = field(default_factory=list)  # the person's addresses, lower case
 
     @property
     def has_person(self) -> bool:
@@ -448,6 +450,8 @@ def _parse_row(ctx: _Prep, number: int, cells: list, mapping: list[str]) -> RowD
         r.phones, r.emails = [], []
     if r.full_name:
         r.name_key = search_key(r.full_name)
+        r.e164s = [p[1] for p, _k in r.phones if p[1]]
+        r.email_keys = [a.lower() for a, _ok in r.emails]
     if r.company:
         r.company_key = ctx.key(r.company)
     return r
@@ -521,8 +525,8 @@ class _Chunk:
         if names:
             for cid, key in _select_in(sql["company_name"], names):
                 self.base_c_name.setdefault(key, []).append(cid)
-        e164s = list({p[1] for r in rows for p, _k in r.phones if p[1]})
-        emails = list({a.lower() for r in rows for a, _ok in r.emails})
+        e164s = list({e for r in rows for e in r.e164s})
+        emails = list({a for r in rows for a in r.email_keys})
         pnames = list({r.name_key for r in rows if r.name_key})
         self.base_p_phone: dict[str, set[int]] = {}
         self.base_p_email: dict[str, set[int]] = {}
@@ -635,8 +639,7 @@ class _Chunk:
         return card, None
 
     def person_for(self, r: RowData, company: Card | None) -> tuple[Card | None, str | None]:
-        e164s = [p[1] for p, _k in r.phones if p[1]]
-        emails = [a.lower() for a, _ok in r.emails]
+        e164s, emails = r.e164s, r.email_keys
         key = r.name_key
         # within the chunk
         for e in e164s:
@@ -687,10 +690,14 @@ class _Chunk:
         ctx = self.ctx
         fresh = card.fresh
         if fresh:
+            fields, filled = card.fields, 0
             for k, v in values_.items():
-                if v is not None and v != "" and _empty(card.fields.get(k)):
-                    card.fields[k] = v
-                    card.rev += 1
+                if v is not None and v != "":
+                    cur = fields.get(k)
+                    if cur is None or cur == "":
+                        fields[k] = v
+                        filled += 1
+            card.rev += filled
         else:
             for k, v in values_.items():
                 if _empty(v):
@@ -707,21 +714,24 @@ class _Chunk:
                         continue
                     conflicts.append(_("{field}: the card has {old!r}, the file {new!r} (kept the card's)").format(
                         field=k, old=_display(cur), new=_display(v)))
-        for (raw, e164, ext, digits_rev, pkind, valid, reason, note), kind in phones:
-            if e164:
-                if e164 in card.have_e164:
-                    continue
-                card.have_e164.add(e164)
-            else:
-                if raw in card.have_raw:
-                    continue
-            card.have_raw.add(raw)
+        added = 0  # card.rev grows by one per phone/email/tag added
+        if phones:
+            have_e164, have_raw, rows = card.have_e164, card.have_raw, card.phones
             pos = card.phone_pos
-            # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
-            card.phones.append((raw[:500], e164, ext, digits_rev, kind or pkind, valid, reason, note, pos == 0, pos))
-            card.phone_pos = pos + 1
-            card.rev += 1
-            card.touched = card.touched or not fresh
+            for (raw, e164, ext, digits_rev, pkind, valid, reason, note), kind in phones:
+                if e164:
+                    if e164 in have_e164:
+                        continue
+                    have_e164.add(e164)
+                else:
+                    if raw in have_raw:
+                        continue
+                have_raw.add(raw)
+                # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
+                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, valid, reason, note, pos == 0, pos))
+                pos += 1
+                added += 1
+            card.phone_pos = pos
         for address, ok in emails:
             low = address.lower()
             if low in card.have_email:
@@ -729,15 +739,21 @@ class _Chunk:
             card.have_email.add(low)
             card.emails.append((address, low[:254], "work", ok, card.email_pos == 0, card.email_pos))
             card.email_pos += 1
-            card.rev += 1
-            card.touched = card.touched or not fresh
-        for t in r.tags:
-            tid = self.tag_id(t)
-            if tid not in card.have_tags:
-                card.have_tags.add(tid)
-                card.tags.append(tid)
-                card.rev += 1
-                card.touched = card.touched or not fresh
+            added += 1
+        if r.tags:
+            by_text, have_tags = self.ctx.tag_by_text, card.have_tags
+            for t in r.tags:
+                tid = by_text.get(t)
+                if tid is None:
+                    tid = self.tag_id(t)
+                if tid not in have_tags:
+                    have_tags.add(tid)
+                    card.tags.append(tid)
+                    added += 1
+        if added:
+            card.rev += added
+            if not fresh:
+                card.touched = True
         return conflicts
 
     def add_notes(self, card: Card, notes: list[str]) -> None:
@@ -1161,7 +1177,24 @@ def run_import(
     started = time.perf_counter()
     path = Path(path)
     require_header = not (mapping or preset or map_text)
-    table = open_table(path, sheet, engine=engine, require_header=require_header)
+    language = i18n.language()
+    if workers is None:
+        workers = 1 if _file_size(path) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1 else 0
+    # WORKER_NOTE: with a worker, the worker opens and reads the file and prepares its rows; this
+    # process only matches and writes, and never holds the sheet.
+    pool = _worker_pool() if workers else None
+    table = None
+    if pool is not None:
+        try:
+            table = Table(**pool.submit(_worker_open, str(path), sheet, engine, require_header, language, chunk_size).result())
+        except ReadError:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise  # the file itself (opened here, it would fail the same way)
+        except Exception:  # noqa: BLE001 - no worker: the file is read here
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+    if table is None:
+        table = open_table(path, sheet, engine=engine, require_header=require_header)
     try:
         headers = table.headers
         if mapping is None:
@@ -1190,11 +1223,7 @@ def run_import(
                 ctx.items = []
                 done = 0
                 total = table.total_rows
-                if workers is None:
-                    workers = 1 if (total or 0) >= PARALLEL_MIN_ROWS and (os.cpu_count() or 1) > 1 else 0
                 deferred = _defer_indexes(total or 0)
-                pool = _worker_pool() if workers else None
-                language = i18n.language()
 
                 def process(raw_rows: list, prepared: list | None) -> None:
                     nonlocal done
@@ -1226,19 +1255,14 @@ def run_import(
                     gc.disable()  # see GC_NOTE
                     received = 0  # rows the worker read and prepared
                     complete = False  # the worker read the whole file
-                    if pool is not None:
-                        # WORKER_NOTE: the worker reads the file itself and prepares its rows; this
-                        # process only matches and writes. It keeps no copy of the sheet meanwhile.
-                        table.close()
-                        table._rows = None
-                        job_args = (str(path), table.sheet, table.engine, require_header, table.headers,
-                                    table.header_row, mapping, region, language, chunk_size)
+                    if pool is not None:  # see WORKER_NOTE
+                        job_args = (mapping, region, language)
                         jobs: collections.deque = collections.deque()
                         try:
                             # the pool's one worker runs the calls in order, each returning the next chunk
                             try:
                                 for i in range(WORKER_AHEAD + 1):
-                                    jobs.append(pool.submit(_worker_read, *job_args, i == 0))
+                                    jobs.append(pool.submit(_worker_read, *job_args))
                             except Exception:  # noqa: BLE001 - no worker (the calls made give what they can)
                                 pass
                             while jobs:
@@ -1252,7 +1276,7 @@ def run_import(
                                     complete = True
                                     continue
                                 try:
-                                    jobs.append(pool.submit(_worker_read, *job_args, False))
+                                    jobs.append(pool.submit(_worker_read, *job_args))
                                 except Exception:  # noqa: BLE001 - the worker is gone: the rest is read here
                                     pass
                                 raw, prepared = got
@@ -1264,8 +1288,11 @@ def run_import(
                             pool.shutdown(wait=complete, cancel_futures=True)  # a clean end: the worker is reaped now
                     if not complete:  # no worker, or it died: the file (the rest of it) is read here
                         source = table
-                        if pool is not None:
-                            source = open_table(path, table.sheet, engine=table.engine, require_header=require_header)
+                        if pool is not None:  # the worker had it open
+                            source = open_table(path, sheet, engine=engine, require_header=require_header)
+                            if (source.headers, source.header_row) != (table.headers, table.header_row):
+                                source.close()
+                                raise ServiceError(_("{name} changed while it was being imported; nothing was written").format(name=path.name))
                         rows = source.rows()
                         for _skipped in itertools.islice(rows, received):
                             pass
@@ -1296,11 +1323,13 @@ def run_import(
             report.batch_id = None
     finally:
         table.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
     report.seconds = time.perf_counter() - started
     return report
 
 
-PARALLEL_MIN_ROWS = 20_000  # below this a worker process costs more than it saves
+PARALLEL_MIN_BYTES = 1_000_000  # smaller files (≈ 20,000 rows of .xlsx) are read here: a worker costs more than it saves
 # GC_NOTE: the cyclic garbage collector is paused while the chunks run. An import allocates
 # millions of small tuples/lists/dicts, most of them long enough lived to be promoted, and the
 # collector kept walking the growing heap (company cards, caches): a quarter of the CPU time of a
@@ -1370,23 +1399,25 @@ def _worker_prepare(raw_rows: list, mapping: list[str], region: str, language: s
     return _prepare_rows(_WORKER_PREP, raw_rows, mapping, keep_cells=False)
 
 
-_WORKER_CHUNKS = None  # in the worker process: the chunks of the file being read (_worker_read)
+_WORKER_CHUNKS = None  # in the worker process: the chunks of the file being read (_worker_open, _worker_read)
 
 
-def _worker_read(path: str, sheet: str | None, engine: str, require_header: bool, headers: list[str], header_row: int,
-                 mapping: list[str], region: str, language: str, chunk_size: int, first: bool):
-    """In the worker process: the next chunk of the file, read and prepared, as (raw rows, prepared
-    rows), or None at its end. The first call opens the file (the same header as the importing
-    process found, or it fails); the pool has one worker, which runs the calls in order."""
+def _worker_open(path: str, sheet: str | None, engine: str | None, require_header: bool, language: str, chunk_size: int) -> dict:
+    """In the worker process: open the file (as ``open_table``; a ReadError is the import's) and
+    return what the importing process needs of it (header, sheet, row estimate), without rows."""
     global _WORKER_CHUNKS
     if i18n.language() != language:
         i18n.set_language(language)
-    if first:
-        table = open_table(path, sheet, engine=engine, require_header=require_header)
-        if table.headers != headers or table.header_row != header_row:
-            table.close()
-            raise RuntimeError("the worker found another header")  # the importing process reads it instead
-        _WORKER_CHUNKS = _raw_chunks(table.rows(), chunk_size)
+    table = open_table(path, sheet, engine=engine, require_header=require_header)
+    _WORKER_CHUNKS = _raw_chunks(table.rows(), chunk_size)
+    return {f.name: getattr(table, f.name) for f in dataclasses.fields(Table) if f.name not in ("_rows", "_close")}
+
+
+def _worker_read(mapping: list[str], region: str, language: str):
+    """In the worker process: the next chunk of the file opened by ``_worker_open``, read and
+    prepared, as (raw rows, prepared rows), or None at its end. The pool has one worker, which runs
+    the calls in the order they were made."""
+    global _WORKER_CHUNKS
     if _WORKER_CHUNKS is None:
         return None
     raw = next(_WORKER_CHUNKS, None)
@@ -1394,6 +1425,13 @@ def _worker_read(path: str, sheet: str | None, engine: str, require_header: bool
         _WORKER_CHUNKS = None
         return None
     return raw, _worker_prepare(raw, mapping, region, language)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _worker_pool():
