@@ -223,6 +223,7 @@ class RowData:
     company_key: str = ""  # search_key(company)
     e164s: list = field(default_factory=list)  # the person's valid numbers (E.164), what it is matched by
     email_keys: list = field(default_factory=list)  # the person's addresses, lower case
+    name_words: list = field(default_factory=list)  # the search words of the person's name (tokens(full_name))
 
     @property
     def has_person(self) -> bool:
@@ -450,6 +451,7 @@ def _parse_row(ctx: _Prep, number: int, cells: list, mapping: list[str]) -> RowD
         r.phones, r.emails = [], []
     if r.full_name:
         r.name_key = search_key(r.full_name)
+        r.name_words = _key_tokens(r.name_key)
         r.e164s = [p[1] for p, _k in r.phones if p[1]]
         r.email_keys = [a.lower() for a, _ok in r.emails]
     if r.company:
@@ -485,6 +487,7 @@ class Card:
     reindex: bool = False
     rev: int = 0  # a new card's additions so far (a field filled, a phone/email/tag/note, its company)
     key: str = ""  # a new card's search_key of its name
+    words: list = field(default_factory=list)  # a new person's search words of its name
 
 
 def _empty(v) -> bool:
@@ -674,7 +677,7 @@ class _Chunk:
         if card is None:
             card = Card("person")
             card.fields = {"full_name": r.full_name, "last_name": r.last, "first_name": r.first, "middle_name": r.middle}
-            card.key = key
+            card.key, card.words = key, r.name_words
             self.persons.append(card)
         for e in e164s:
             self.p_by_phone.setdefault(e, card)
@@ -928,13 +931,14 @@ class _Chunk:
                              comp, f.get("birthday"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
             ids = _bulk(Person, _PERSON_COLS, rows, returning=True)
             toks = []
+            person = Entity.PERSON
             for p, pid in zip(self.persons, ids):
                 p.id, p.fresh = pid, False
-                items.append((bid, Entity.PERSON, pid, "created", None))
-                words = _key_tokens(p.key)
+                items.append((bid, person, pid, "created", None))
+                words = p.words  # _key_tokens(p.key), from the row that made the card
                 if p.company is not None:
                     words = list(dict.fromkeys(words + ctx.name_tokens(p.company.fields.get("name"))))
-                toks.extend((w, "p", pid) for w in words)
+                toks += [(w, "p", pid) for w in words]
             _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.persons_created += len(self.persons)
         # merged cards
