@@ -1,4 +1,5 @@
-"""Start-up: the cyclic garbage collector is paused while `tuicrm` starts.
+"""Start-up: what the app's start does without — the cyclic garbage collector, and psycopg2 for
+a SQLite base (tuicrm.cli.main, tuicrm.cli.run.fast_main).
 
 Importing Textual, peewee, phonenumbers and babel and building the first screen allocates a few
 hundred thousand long-lived objects (modules, classes, styles, widgets, locale data): the
@@ -18,6 +19,7 @@ reference cycles wait for it.
 from __future__ import annotations
 
 import gc
+import sys
 
 _paused = False
 
@@ -46,3 +48,69 @@ def resume_gc(*, freeze: bool = False) -> None:
 
 def gc_paused() -> bool:
     return _paused
+
+
+# --- peewee without psycopg2 when the app starts on a SQLite base ----------------------------------
+# peewee imports psycopg2 as it is imported, whatever the base: for a SQLite base that is ≈ 15 ms
+# of the app's start (psycopg2's C module loads libpq with its SSL, Kerberos and LDAP libraries) and
+# nothing uses it. ``import_peewee`` imports peewee with psycopg2 hidden, unless the base is known to
+# be PostgreSQL; ``ensure_postgres_driver`` (called by ``open_database`` for a postgresql:// URL —
+# one named in the config file, say) then does what peewee's import does when it finds psycopg2,
+# so peewee works as if it had found it from the start. A test compares the module and adapter
+# state both ways and connects to a real PostgreSQL server after a start without it.
+#
+# No effect when peewee is already imported or psycopg2 already loaded.
+
+_hidden = False  # peewee was imported here without psycopg2, and psycopg2 was not given back yet
+
+
+def import_peewee(url: str | None) -> None:
+    """Import peewee; without psycopg2 unless ``url`` is a postgresql:// (or other server) URL.
+    ``url``: the --db / TUICRM_DB value, or None when the config file or the default decides."""
+    global _hidden
+    if "peewee" in sys.modules or "psycopg2" in sys.modules:
+        return
+    if url and "://" in url and not url.startswith("sqlite:"):
+        import peewee  # noqa: F401
+
+        return
+    sys.modules["psycopg2"] = None  # `import psycopg2` raises ImportError while this is there
+    try:
+        import peewee
+    finally:
+        if sys.modules.get("psycopg2", 0) is None:
+            del sys.modules["psycopg2"]
+    _hidden = peewee.psycopg2 is None
+
+
+def ensure_postgres_driver() -> None:
+    """Give peewee psycopg2 as its import does (peewee.py: the psycopg2 import block and
+    Psycopg2Adapter's driver constants), if ``import_peewee`` left it out."""
+    global _hidden
+    if not _hidden:
+        return
+    _hidden = False
+    import peewee
+
+    if peewee.psycopg2 is not None:
+        return
+    try:
+        import psycopg2
+        from psycopg2 import extensions as pg_extensions
+        from psycopg2.extras import Json as Json_pg2
+        from psycopg2.extras import register_uuid as pg_register_uuid
+    except ImportError:
+        return  # peewee says "psycopg2 postgres driver not found", as without us
+    pg_register_uuid()
+    peewee.psycopg2 = psycopg2
+    peewee.pg_extensions = pg_extensions
+    peewee.pg_register_uuid = pg_register_uuid
+    peewee.Json_pg2 = Json_pg2
+    adapter = peewee.Psycopg2Adapter
+    adapter.txn_idle = pg_extensions.TRANSACTION_STATUS_IDLE
+    adapter.txn_inerror = pg_extensions.TRANSACTION_STATUS_INERROR
+    adapter.txn_unknown = pg_extensions.TRANSACTION_STATUS_UNKNOWN
+
+
+def psycopg2_hidden() -> bool:
+    return _hidden

@@ -76,6 +76,9 @@ def fast_main(argv: list[str]) -> int | None:
         lang=given.get("lang"),
         config=given.get("config"),
     )
+    from tuicrm.startup import import_peewee
+
+    import_peewee(obj.db)  # without psycopg2 unless the base is PostgreSQL (tuicrm.startup)
     try:
         with cli_errors():
             code = run_app(obj, demo=bool(given.get("demo")), theme=given.get("theme"))
