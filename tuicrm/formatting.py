@@ -212,10 +212,10 @@ def _cache_file() -> str | None:
 def _babel_files_key(loc: str) -> list | None:
     """Size and mtime of the babel files a locale's dates come from (its code, the locale's and
     root's CLDR data, global.dat), found without importing babel; None if they cannot be read."""
-    from importlib.util import find_spec
+    from importlib.machinery import PathFinder  # loaded at start anyway; importlib.util is not
 
     try:
-        spec = find_spec("babel")
+        spec = PathFinder.find_spec("babel")
         folder = os.path.dirname(spec.origin)
         key = [loc, _CACHE_FORMAT]
         for name in ("__init__.py", "dates.py", "core.py", "localedata.py", "global.dat",
