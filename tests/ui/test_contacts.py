@@ -227,3 +227,22 @@ async def test_a_first_page_that_fails_is_read_again_by_the_worker(ui_session, d
     async with app.run_test(size=(100, 30)) as pilot:
         await _ready(pilot, app)
         assert calls["n"] == 2 and _table(app).row_count == 3 and _table(app).pages_loaded == 1
+
+
+async def test_the_list_sizes_itself_as_datatable_does(ui_session, data, frozen_clock):
+    """ContactsTable skips DataTable's per-cell measuring (fixed-width columns): the virtual size
+    and every column's render width are what DataTable's own _update_dimensions gives."""
+    app = create_app(ui_session, clock=frozen_clock)
+    for size in ((80, 24), (120, 40)):
+        async with app.run_test(size=size) as pilot:
+            await _ready(pilot, app)
+            table = _table(app)
+            await pilot.pause()
+            ours = (table.virtual_size, [c.get_render_width(table) for c in table.ordered_columns])
+            name = next(c for c in table.ordered_columns if c.key.value == "name")
+            assert name.content_width == len("Name")  # the cells were not measured (our path)
+            DataTable._update_dimensions(table, list(table.rows))
+            assert name.content_width > len("Name")  # DataTable's own path measures them
+            assert (table.virtual_size, [c.get_render_width(table) for c in table.ordered_columns]) == ours
+            assert ours[0].height == 3 + 1 and ours[0].width == sum(ours[1])
+        app = create_app(ui_session, clock=frozen_clock)

@@ -252,6 +252,23 @@ class ContactsTable(DbCaller, DataTable):
             self.move_cursor(row=target, animate=False)
             self.set_timer(0.5, self._settle)
 
+    def _update_dimensions(self, new_rows) -> None:
+        """DataTable measures every new cell (``textual.render.measure``: 500 for a page, ≈ 10 ms
+        at start) to widen auto-width columns; every column here has a fixed width and every row
+        height 1, so the measures cannot change anything: only the virtual size is computed, as
+        DataTable computes it (Textual is pinned; a test compares the two). Anything else — a
+        row label, an auto-height row, an auto-width column — goes to DataTable."""
+        rows = self.rows
+        if any(column.auto_width for column in self.columns.values()) or any(
+                (row := rows.get(key)) is not None and (row.label is not None or row.auto_height) for key in new_rows):
+            super()._update_dimensions(new_rows)
+            return
+        from textual.geometry import Size
+
+        data_cells_width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(data_cells_width + self._row_label_column_width, self._total_row_height + header_height)
+
     def _settle(self) -> None:
         self._expected_row = None
 
