@@ -25,6 +25,7 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("TUICRM_CONFIG", str(base / "config.toml"))
     monkeypatch.setenv("TUICRM_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("TUICRM_CACHE_DIR", str(base / "cache"))
     monkeypatch.delenv("TUICRM_DB", raising=False)
     monkeypatch.delenv("TUICRM_USER", raising=False)
     yield

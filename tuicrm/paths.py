@@ -87,6 +87,26 @@ def data_dir() -> Path:
     return base
 
 
+def cache_dir_name() -> str | None:
+    """Where tuicrm keeps what it can always rebuild (``TUICRM_CACHE_DIR``, else the XDG cache
+    dir), without importing pathlib; None where platformdirs has to say."""
+    override = os.environ.get("TUICRM_CACHE_DIR")
+    if override:
+        return os.path.expanduser(override)
+    return _xdg_name("XDG_CACHE_HOME", "~/.cache")
+
+
+def cache_dir() -> Path:
+    from pathlib import Path
+
+    name = cache_dir_name()
+    if name is not None:
+        return Path(name)
+    import platformdirs
+
+    return platformdirs.user_cache_path(APP)
+
+
 def default_db_path() -> Path:
     return data_dir() / "tuicrm.db"
 

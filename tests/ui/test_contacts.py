@@ -186,3 +186,63 @@ async def test_paging_loads_more_and_keeps_a_small_window(ui_session, frozen_clo
         for _ in range(40):
             await press("pageup")
         assert table.current_row().name == "Клиент 000" and table.window[0] == 0
+
+
+async def test_the_first_page_is_read_before_the_first_frame(ui_session, data, frozen_clock, monkeypatch):
+    """The pane reads its first page as it is mounted (no worker): the first frame has the rows."""
+    calls = []
+    real = ContactsTable.run_db
+
+    def run_db(self, fn, *args, group="db", **kwargs):
+        calls.append(group)
+        return real(self, fn, *args, group=group, **kwargs)
+
+    monkeypatch.setattr(ContactsTable, "run_db", run_db)
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = _table(app)
+        assert table.row_count == 3 and table.pages_loaded == 1 and calls == []
+        assert table.current_row().name == "Иванов Пётр Сергеевич"
+        await pilot.press("s")  # later pages: through the worker, as before
+        await until(pilot, lambda: table.sort == "last" and table.pages_loaded == 2, what="a sorted page")
+        assert calls == ["contacts-list"]
+
+
+async def test_a_first_page_that_fails_is_read_again_by_the_worker(ui_session, data, frozen_clock, monkeypatch):
+    import peewee
+
+    from tuicrm.services import contact_list
+
+    calls = {"n": 0}
+    real = contact_list.page
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise peewee.OperationalError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(contact_list, "page", flaky)
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        assert calls["n"] == 2 and _table(app).row_count == 3 and _table(app).pages_loaded == 1
+
+
+async def test_the_list_sizes_itself_as_datatable_does(ui_session, data, frozen_clock):
+    """ContactsTable skips DataTable's per-cell measuring (fixed-width columns): the virtual size
+    and every column's render width are what DataTable's own _update_dimensions gives."""
+    app = create_app(ui_session, clock=frozen_clock)
+    for size in ((80, 24), (120, 40)):
+        async with app.run_test(size=size) as pilot:
+            await _ready(pilot, app)
+            table = _table(app)
+            await pilot.pause()
+            ours = (table.virtual_size, [c.get_render_width(table) for c in table.ordered_columns])
+            name = next(c for c in table.ordered_columns if c.key.value == "name")
+            assert name.content_width == len("Name")  # the cells were not measured (our path)
+            DataTable._update_dimensions(table, list(table.rows))
+            assert name.content_width > len("Name")  # DataTable's own path measures them
+            assert (table.virtual_size, [c.get_render_width(table) for c in table.ordered_columns]) == ours
+            assert ours[0].height == 3 + 1 and ours[0].width == sum(ours[1])
+        app = create_app(ui_session, clock=frozen_clock)

@@ -69,3 +69,23 @@ async def test_russian_interface(ui_session, data, frozen_clock):
             assert app.screen.search_input.placeholder.startswith("Поиск:")
     finally:
         i18n.set_language("en")
+
+
+async def test_the_collector_paused_for_the_start_is_back_after_the_first_page(ui_session, data, frozen_clock):
+    """tuicrm.cli.main pauses the cyclic collector for the start (tuicrm.startup); the app turns it
+    back on once its first page is shown — collected, the start's objects frozen."""
+    import gc
+
+    from tuicrm import startup
+
+    startup.pause_gc()
+    try:
+        app = create_app(ui_session, clock=frozen_clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _ready(pilot, app)
+            assert startup.gc_paused() and not gc.isenabled()  # the rows came before the collector
+            await until(pilot, lambda: gc.isenabled(), what="the collector back on")
+            assert not startup.gc_paused() and gc.get_freeze_count() > 0
+    finally:
+        startup.resume_gc()
+        gc.unfreeze()

@@ -264,3 +264,31 @@ def test_phone_query_needs_four_digits(query):
 )
 def test_looks_like_phone(text, expected):
     assert looks_like_phone(text) is expected
+
+
+def _format_by_parse(e164, raw, style, region):
+    """format_phone as it was: phonenumbers.parse() of every stored number."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return raw
+    if style == "national" and phonenumbers.region_code_for_number(number) == region:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def test_format_phone_reads_stored_numbers_as_parse_does():
+    """The +7 shortcut (no phonenumbers.parse) and the remembered results give what parse() gave:
+    every three-digit prefix after +7, other countries, odd stored values, both styles."""
+    numbers = [f"+7{p:03d}{s}" for p in range(1000) for s in ("1234567", "0000000", "9999999")]
+    numbers += ["+79161234567", "+78123456789", "+70123456789", "+7916123456", "+791612345678", "+12025550123",
+                "+441632960961", "+380441234567", "+77172123456", "+77012345678", "+0000", "+", "+7", "79161234567",
+                "+7９１６1234567", "+7 916 123-45-67"]
+    for e164 in numbers:
+        for style in ("national", "international"):
+            for region in ("RU", "KZ", "US"):
+                expected = _format_by_parse(e164, "raw", style, region)
+                assert format_phone(e164, "raw", style, region) == expected, (e164, style, region)
+                assert format_phone(e164, "raw", style, region) == expected  # remembered: the same

@@ -83,6 +83,9 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, demo: bool, theme: str | None, **_common) -> None:
     """tuicrm — a keyboard-driven CRM in the terminal."""
     if ctx.invoked_subcommand is not None:
+        from tuicrm.startup import resume_gc
+
+        resume_gc()  # only the app's start runs without the cyclic collector (tuicrm.startup)
         return
     with cli_errors():
         from tuicrm.cli.run import run_app

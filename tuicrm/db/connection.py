@@ -113,6 +113,9 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
                 raise DatabaseUnavailable(_("cannot create {path}: {reason}").format(path=parent, reason=exc.strerror)) from exc
         kwargs = {"pragmas": SQLITE_PRAGMAS, "timeout": 5}
     elif scheme.startswith(("postgres", "postgresql")):
+        from tuicrm.startup import ensure_postgres_driver
+
+        ensure_postgres_driver()  # peewee may have been imported without it (a start on SQLite)
         kwargs = {"connect_timeout": 5, "application_name": "tuicrm"}
     else:
         raise DatabaseUnavailable(

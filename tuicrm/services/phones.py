@@ -392,16 +392,19 @@ def parse_cell(value: object, region: str = DEFAULT_REGION) -> list[ParsedPhone]
 # --- display -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)
 def format_phone(e164: str | None, raw: str, style: str = "national", region: str = DEFAULT_REGION) -> str:
     """For display: national ("8 (916) 123-45-67") or international ("+7 916 123-45-67").
 
     National style is used only for numbers of the default region; others are international.
-    Invalid numbers are shown raw.
+    Invalid numbers are shown raw. A stored E.164 number is read as ``phonenumbers.parse(e164,
+    None)`` reads it (``_parse_candidate``: the clean +7 shape without parse(), the rest with
+    it); a list page formats the same numbers again after each refill: remembered.
     """
     if not e164:
         return raw
     try:
-        number = phonenumbers.parse(e164, None)
+        number = _parse_candidate(e164, region) if e164.startswith("+") else phonenumbers.parse(e164, None)
     except NumberParseException:
         return raw
     if style == "national" and phonenumbers.region_code_for_number(number) == region:

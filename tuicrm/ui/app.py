@@ -147,6 +147,9 @@ class CrmApp(App):
             self.set_timer(0.2, self._after_first_page)  # the frame with the rows is out by then
 
     def _after_first_page(self) -> None:
+        from tuicrm.startup import resume_gc
+
+        resume_gc(freeze=True)  # paused by tuicrm.cli.main for the start (tuicrm.startup)
         self.load_all_stylesheets()
         self._start_reminders()  # due/lead-time/assigned notifications, whatever pane is shown
 

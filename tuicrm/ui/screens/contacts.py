@@ -38,12 +38,13 @@ class ContactsScreen(CrmScreen):
         yield Header()
         yield SearchInput(id="search")
         yield Static(id="contacts-status")
-        yield ResultsTable(id="search-results", classes="hidden")
+        # the search results table (#search-results) is mounted here, hidden, on first use
+        # (the search box focused) or once the first page is shown: not part of the first frame
         yield ContactsTable(id="contacts-table")
         yield CrmFooter()
 
     def on_mount(self) -> None:
-        self.table.reload()
+        self.table.load_first_page()
         self.update_status()
 
     # --- parts ---------------------------------------------------------------------------------
@@ -51,9 +52,19 @@ class ContactsScreen(CrmScreen):
     def table(self) -> ContactsTable:
         return self.query_one("#contacts-table", ContactsTable)
 
+    _results: ResultsTable | None = None
+
     @property
     def results(self) -> ResultsTable:
-        return self.query_one("#search-results", ResultsTable)
+        """The search results table, mounted (hidden, before the list) the first time it is asked for."""
+        if self._results is None:
+            self._results = ResultsTable(id="search-results", classes="hidden")
+            self.mount(self._results, before=self.table)
+        return self._results
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, SearchInput):
+            self.results  # noqa: B018 - mounted before the first query's hits arrive
 
     @property
     def search_input(self) -> SearchInput:
@@ -125,7 +136,7 @@ class ContactsScreen(CrmScreen):
 
     def on_key(self, event) -> None:
         # Escape in the results: back to the list (the query is cleared)
-        if event.key == "escape" and self.focused is self.results:
+        if event.key == "escape" and self._results is not None and self.focused is self._results:
             event.stop()
             self.search_input.value = ""
             self.table.focus()
@@ -145,9 +156,17 @@ class ContactsScreen(CrmScreen):
     def on_contacts_table_loaded(self, event: ContactsTable.Loaded) -> None:
         if not self.search_input.value.strip():
             self.update_status()
+        if self._results is None:
+            self.set_timer(0.3, lambda: self.results)  # after the frame with the rows
+
+    _shown = False
 
     def on_screen_resume(self) -> None:
-        # back from a card: show changes made there (names, last/next activity)
+        # back from a card: show changes made there (names, last/next activity); the first
+        # resume is the pane being shown, with the page it has just read
+        if not self._shown:
+            self._shown = True
+            return
         if self.is_mounted and self.table.row_count:
             self.table.reload(keep=True)
 

@@ -119,27 +119,50 @@ class ContactsTable(DbCaller, DataTable):
         app = self.app
 
         def done(page: Page) -> None:
-            if gen != self._generation:
-                return
-            self.pages_loaded += 1
-            self._loading = False
-            if reset:
-                self._pages = {}
-            self._pages[n] = page
-            if page.next_cursor is not None and len(self._starts) == n + 1:
-                self._starts.append(page.next_cursor)
-            elif page.next_cursor is None:
-                del self._starts[n + 1:]
-            old_rows = self._rows_before_change
-            self._trim(towards=n)
-            self._fill(focus_key=focus_key, focus_index=focus_index, old_rows=old_rows)
-            self.post_message(self.Loaded())
+            self._arrived(gen, n, page, reset=reset, focus_key=focus_key, focus_index=focus_index)
 
         self._rows_before_change = self._rows()
         self.run_db(
             contact_list.page, app.session.actor, self.kind, sort=self.sort, flt=self.flt, after=self._starts[n],
             limit=PAGE, done=done, error=self._failed, group="contacts-list",
         )
+
+    def _arrived(self, gen: int, n: int, page: Page, *, reset: bool, focus_key: str | None = None,
+                 focus_index: int | None = None) -> None:
+        if gen != self._generation:
+            return
+        self.pages_loaded += 1
+        self._loading = False
+        if reset:
+            self._pages = {}
+        self._pages[n] = page
+        if page.next_cursor is not None and len(self._starts) == n + 1:
+            self._starts.append(page.next_cursor)
+        elif page.next_cursor is None:
+            del self._starts[n + 1:]
+        old_rows = self._rows_before_change
+        self._trim(towards=n)
+        self._fill(focus_key=focus_key, focus_index=focus_index, old_rows=old_rows)
+        self.post_message(self.Loaded())
+
+    def load_first_page(self) -> None:
+        """The first page at once, on this thread — what the pane does when it is first mounted:
+        the first frame is drawn with the rows (one frame, not a frame without them and another
+        when a worker brings them). The query is the one a worker runs (≈ 20–40 ms on the
+        large base, the app not yet shown), once, on the connection the session has just used.
+        Should it fail, the usual worker path runs it again, with its retries and notices."""
+        self._generation += 1
+        self._starts = [None]
+        self._lo = 0
+        self._pages = {}
+        self._rows_before_change = []
+        try:
+            page = contact_list.page(self.app.session.actor, self.kind, sort=self.sort, flt=self.flt, after=None,
+                                     limit=PAGE)
+        except Exception:  # noqa: BLE001 - reload() reports it (a notice, a retry), as for any page
+            self.reload()
+            return
+        self._arrived(self._generation, 0, page, reset=True)
 
     def _failed(self, exc) -> None:
         self._loading = False
@@ -228,6 +251,23 @@ class ContactsTable(DbCaller, DataTable):
             self._expected_row = target
             self.move_cursor(row=target, animate=False)
             self.set_timer(0.5, self._settle)
+
+    def _update_dimensions(self, new_rows) -> None:
+        """DataTable measures every new cell (``textual.render.measure``: 500 for a page, ≈ 10 ms
+        at start) to widen auto-width columns; every column here has a fixed width and every row
+        height 1, so the measures cannot change anything: only the virtual size is computed, as
+        DataTable computes it (Textual is pinned; a test compares the two). Anything else — a
+        row label, an auto-height row, an auto-width column — goes to DataTable."""
+        rows = self.rows
+        if any(column.auto_width for column in self.columns.values()) or any(
+                (row := rows.get(key)) is not None and (row.label is not None or row.auto_height) for key in new_rows):
+            super()._update_dimensions(new_rows)
+            return
+        from textual.geometry import Size
+
+        data_cells_width = sum(column.get_render_width(self) for column in self.columns.values())
+        header_height = self.header_height if self.show_header else 0
+        self.virtual_size = Size(data_cells_width + self._row_label_column_width, self._total_row_height + header_height)
 
     def _settle(self) -> None:
         self._expected_row = None
