@@ -214,10 +214,11 @@ def install_triggers(db) -> None:
 
 
 def triggers_installed(db) -> bool:
+    names = ", ".join(f"'{n}'" for n in TRIGGERS)
     if _is_pg(db):
-        sql = "SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'activity'::regclass AND tgname LIKE 'activity_day_%'"
+        sql = f"SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'activity'::regclass AND tgname IN ({names})"
         return int(db.execute_sql(sql).fetchone()[0]) == len(TRIGGERS)
-    sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'activity_day_%'"
+    sql = f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
     return int(db.execute_sql(sql).fetchone()[0]) == len(TRIGGERS) - 1  # no TRUNCATE on SQLite
 
 
