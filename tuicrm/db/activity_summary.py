@@ -140,38 +140,50 @@ def sqlite_trigger_sql() -> list[str]:
     ]
 
 
+def _contributions(rows: str, sign: int, pg: bool = True) -> str:
+    """What the rows of ``rows`` add to the summary (``sign`` -1: take away), one row per counter
+    key and activity."""
+    return (
+        f"SELECT {_day('done_at', pg)} AS day, COALESCE(assignee_id, 0) AS assignee_id, kind, {sign} AS done, "
+        f"{sign} * {_reached(rows)} AS reached, 0 AS planned, 0 AS planned_done "
+        f"FROM {rows} WHERE done_at IS NOT NULL AND archived_at IS NULL "
+        f"UNION ALL "
+        f"SELECT {_day('due_at', pg)}, COALESCE(assignee_id, 0), kind, 0, 0, {sign}, "
+        f"{sign} * CASE WHEN done_at IS NULL THEN 0 ELSE 1 END "
+        f"FROM {rows} WHERE due_at IS NOT NULL AND archived_at IS NULL"
+    )
+
+
 def pg_trigger_sql() -> list[str]:
+    """PostgreSQL: statement-level triggers with transition tables — one grouped upsert per
+    statement, however many rows it wrote (a bulk insert, hand-over or import costs one GROUP BY
+    of its rows, not a function call per row)."""
     t = f'"{TABLE}"'
-    key_new = 'ON CONFLICT ("assignee_id", "kind", "day") DO UPDATE SET'
+    apply_delta = f"""
+    INSERT INTO {t} ({COLUMNS})
+      SELECT day, assignee_id, kind, SUM(done), SUM(reached), SUM(planned), SUM(planned_done) FROM (%s) AS c
+      GROUP BY day, assignee_id, kind
+      HAVING (SUM(done) <> 0 OR SUM(reached) <> 0 OR SUM(planned) <> 0 OR SUM(planned_done) <> 0)
+        -- what takes away only from rows that exist (as the SQLite triggers' UPDATEs)
+        AND (SUM(done) > 0 OR SUM(planned) > 0 OR EXISTS (SELECT 1 FROM {t} AS e
+             WHERE e."assignee_id" = c.assignee_id AND e."kind" = c.kind AND e."day" = c.day))
+      ON CONFLICT ("assignee_id", "kind", "day") DO UPDATE SET
+        "done" = {t}."done" + EXCLUDED."done", "reached" = {t}."reached" + EXCLUDED."reached",
+        "planned" = {t}."planned" + EXCLUDED."planned", "planned_done" = {t}."planned_done" + EXCLUDED."planned_done";"""
+    cleanup = f"""
+    DELETE FROM {t} AS s USING (
+        SELECT CAST(done_at AS DATE) AS day, COALESCE(assignee_id, 0) AS assignee_id, kind FROM old_rows
+        WHERE done_at IS NOT NULL AND archived_at IS NULL
+        UNION SELECT CAST(due_at AS DATE), COALESCE(assignee_id, 0), kind FROM old_rows
+        WHERE due_at IS NOT NULL AND archived_at IS NULL) AS k
+      WHERE s."assignee_id" = k.assignee_id AND s."kind" = k.kind AND s."day" = k.day
+        AND s."done" = 0 AND s."planned" = 0;"""
     function = f"""
 CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
-  IF TG_OP <> 'INSERT' AND OLD.archived_at IS NULL THEN
-    IF OLD.done_at IS NOT NULL THEN
-      UPDATE {t} SET "done" = {t}."done" - 1, "reached" = {t}."reached" - {_reached("OLD")}
-        WHERE "day" = CAST(OLD.done_at AS DATE) AND "assignee_id" = COALESCE(OLD.assignee_id, 0) AND "kind" = OLD.kind;
-    END IF;
-    IF OLD.due_at IS NOT NULL THEN
-      UPDATE {t} SET "planned" = {t}."planned" - 1,
-          "planned_done" = {t}."planned_done" - CASE WHEN OLD.done_at IS NULL THEN 0 ELSE 1 END
-        WHERE "day" = CAST(OLD.due_at AS DATE) AND "assignee_id" = COALESCE(OLD.assignee_id, 0) AND "kind" = OLD.kind;
-    END IF;
-  END IF;
-  IF TG_OP <> 'DELETE' AND NEW.archived_at IS NULL THEN
-    IF NEW.done_at IS NOT NULL THEN
-      INSERT INTO {t} ({COLUMNS}) VALUES (CAST(NEW.done_at AS DATE), COALESCE(NEW.assignee_id, 0), NEW.kind, 1,
-          {_reached("NEW")}, 0, 0)
-        {key_new} "done" = {t}."done" + 1, "reached" = {t}."reached" + EXCLUDED."reached";
-    END IF;
-    IF NEW.due_at IS NOT NULL THEN
-      INSERT INTO {t} ({COLUMNS}) VALUES (CAST(NEW.due_at AS DATE), COALESCE(NEW.assignee_id, 0), NEW.kind, 0, 0, 1,
-          CASE WHEN NEW.done_at IS NULL THEN 0 ELSE 1 END)
-        {key_new} "planned" = {t}."planned" + 1, "planned_done" = {t}."planned_done" + EXCLUDED."planned_done";
-    END IF;
-  END IF;
-  IF TG_OP <> 'INSERT' AND OLD.archived_at IS NULL THEN
-    DELETE FROM {t} WHERE "assignee_id" = COALESCE(OLD.assignee_id, 0) AND "kind" = OLD.kind
-      AND "day" IN (CAST(OLD.done_at AS DATE), CAST(OLD.due_at AS DATE)) AND "done" = 0 AND "planned" = 0;
+  IF TG_OP = 'INSERT' THEN{apply_delta % _contributions("new_rows", 1)}
+  ELSIF TG_OP = 'UPDATE' THEN{apply_delta % (_contributions("new_rows", 1) + " UNION ALL " + _contributions("old_rows", -1))}{cleanup}
+  ELSE{apply_delta % _contributions("old_rows", -1)}{cleanup}
   END IF;
   RETURN NULL;
 END
@@ -183,16 +195,16 @@ BEGIN
   RETURN NULL;
 END
 $body$"""
-    cols = ", ".join(WATCHED)
+    run = f"FOR EACH STATEMENT EXECUTE PROCEDURE {PG_FUNCTION}()"
     return [
         function,
         clear,
-        f'CREATE TRIGGER "activity_day_insert" AFTER INSERT ON "activity" FOR EACH ROW '
-        f'WHEN (NEW.archived_at IS NULL) EXECUTE PROCEDURE {PG_FUNCTION}()',
-        f'CREATE TRIGGER "activity_day_update" AFTER UPDATE OF {cols} ON "activity" FOR EACH ROW '
-        f'WHEN ({_changed(True)}) EXECUTE PROCEDURE {PG_FUNCTION}()',
-        f'CREATE TRIGGER "activity_day_delete" AFTER DELETE ON "activity" FOR EACH ROW '
-        f'WHEN (OLD.archived_at IS NULL) EXECUTE PROCEDURE {PG_FUNCTION}()',
+        f'CREATE TRIGGER "activity_day_insert" AFTER INSERT ON "activity" REFERENCING NEW TABLE AS new_rows {run}',
+        # transition tables rule out a column list: every UPDATE statement runs it, and a change
+        # of other columns nets to nothing (HAVING … <> 0)
+        f'CREATE TRIGGER "activity_day_update" AFTER UPDATE ON "activity" '
+        f'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {run}',
+        f'CREATE TRIGGER "activity_day_delete" AFTER DELETE ON "activity" REFERENCING OLD TABLE AS old_rows {run}',
         f'CREATE TRIGGER "activity_day_truncate" AFTER TRUNCATE ON "activity" FOR EACH STATEMENT '
         f'EXECUTE PROCEDURE {PG_TRUNCATE_FUNCTION}()',
     ]
