@@ -922,12 +922,6 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         counts = StageChange.select(*outer).from_(per_deal).tuples().get()
         entered = {sid: int(n or 0) for sid, n in zip(shown_ids, counts)}
         moved = {sid: int(n or 0) for sid, n in zip(moved_ids, counts[len(shown_ids):])}
-        tied_q = sc_scope(
-            SC1.select(SC1.deal).distinct()
-            .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC1.entered_at == SC1.changed_at)), SC1)
-        tied = [d for (d,) in tied_q.tuples()]
-        if tied:
-            _same_second_fix(moved, tied, higher, start, end, pipeline_stage_ids)
 
     # time in stage (stays that ended in the period: from the deal's previous change, stored on the
     # change as entered_at since schema version 3, to this one) and lost at each stage (changes to a
@@ -938,17 +932,29 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         stay_secs = _epoch(fn.SUM(SC1.changed_at - SC1.entered_at))
     else:
         stay_secs = fn.SUM(_seconds_between(SC1.entered_at, SC1.changed_at))
+    # … and counts the changes made in the same second as the deal's previous one (entered_at =
+    # changed_at), so the deals with such ties are looked for only when there are any
+    is_tie = Case(None, [(SC1.entered_at == SC1.changed_at, 1)], 0)
     stay_q = sc_scope(
-        SC1.select(SC1.from_stage, fn.COUNT(SC1.entered_at), stay_secs, fn.SUM(is_lost))
+        SC1.select(SC1.from_stage, fn.COUNT(SC1.entered_at), stay_secs, fn.SUM(is_lost), fn.SUM(is_tie))
         .where((SC1.changed_at >= start) & (SC1.changed_at < end)), SC1,
     ).group_by(SQL("1"))
     stays: dict[int, tuple[int, int]] = {}
     lost_at: dict[int | None, int] = {}
-    for sid, n, secs, n_lost in stay_q.tuples():
+    ties = 0
+    for sid, n, secs, n_lost, n_ties in stay_q.tuples():
         if sid is not None and n:
             stays[sid] = (int(n), int(secs or 0))
         if n_lost:
             lost_at[sid] = int(n_lost)
+        ties += int(n_ties or 0)
+    if shown_ids and ties:
+        tied_q = sc_scope(
+            SC1.select(SC1.deal).distinct()
+            .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC1.entered_at == SC1.changed_at)), SC1)
+        tied = [d for (d,) in tied_q.tuples()]
+        if tied:
+            _same_second_fix(moved, tied, higher, start, end, pipeline_stage_ids)
 
     rows = []
     open_stages = [s for s in stage_list if s.kind == StageKind.OPEN]
