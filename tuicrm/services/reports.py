@@ -617,12 +617,12 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             return (AD.select(bucket, AD.assignee_id, AD.kind, fn.SUM(AD.done), summary_reached)
                     .where(AD.assignee_id.in_(summary_users()) & AD.kind.in_(all_kinds) & cond & (AD.done > 0)))
 
-        if len(day_parts) <= BUCKET_PARTS_MAX:
+        if len(day_parts) <= BUCKET_PARTS_MAX and not is_postgres():
             summary_q = None
             for i, d0, d1 in day_parts:
                 part = summary_part(peewee.Value(i), (AD.day >= d0) & (AD.day < d1)).group_by(AD.assignee_id, AD.kind)
                 summary_q = part if summary_q is None else summary_q + part  # UNION ALL
-        else:
+        else:  # PostgreSQL hashes the groups: one query, the bucket by a CASE on the day
             summary_q = summary_part(_parts_case(AD.day, day_parts), (AD.day >= day_parts[0][1]) & (AD.day < day_parts[-1][2])
                                      ).group_by(SQL("1"), AD.assignee_id, AD.kind)
         summary_rows = ((b, summary_user(uid), kind, int(n or 0), int(r or 0))
