@@ -610,8 +610,9 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
     done_rows: Iterable[tuple] = ()
     summary_rows: Iterable[tuple] = ()
     if day_parts:
-        # whole UTC days from the summary: keyed (assignee, kind, day), so one seek per manager ×
-        # kind × bucket (IN lists) meets ~days rows and the groups in key order, on both engines
+        # whole UTC days from the summary, keyed (assignee, kind, day). SQLite: one seek per manager
+        # × kind × bucket (IN lists, UNION ALL of a part per bucket) meets the groups in key order;
+        # PostgreSQL (and SQLite past BUCKET_PARTS_MAX buckets): one query, a CASE on the day
         summary_reached = fn.SUM(Case(None, [(AD.kind.in_(CALL_KINDS), AD.reached)], 0))
 
         def summary_part(bucket, cond):
@@ -623,7 +624,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             for i, d0, d1 in day_parts:
                 part = summary_part(peewee.Value(i), (AD.day >= d0) & (AD.day < d1)).group_by(AD.assignee_id, AD.kind)
                 summary_q = part if summary_q is None else summary_q + part  # UNION ALL
-        else:  # PostgreSQL hashes the groups: one query, the bucket by a CASE on the day
+        else:  # PostgreSQL hashes the groups
             summary_q = summary_part(_parts_case(AD.day, day_parts), (AD.day >= day_parts[0][1]) & (AD.day < day_parts[-1][2])
                                      ).group_by(SQL("1"), AD.assignee_id, AD.kind)
         summary_rows = ((b, summary_user(uid), kind, int(n or 0), int(r or 0))
