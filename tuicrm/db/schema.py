@@ -114,6 +114,10 @@ def ensure_schema(
     if before == 0:
         with db.atomic():
             db.create_tables(ALL_MODELS + [SchemaVersion])
+            if latest >= 4:  # the activity summary's triggers (schema version 4) are not in the models
+                from tuicrm.db import activity_summary
+
+                activity_summary.install_triggers(db)
             SchemaVersion.create(version=latest)
         return UpgradeResult(0, latest)
     backup = None

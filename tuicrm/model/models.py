@@ -447,6 +447,37 @@ class Activity(Editable):
         )
 
 
+
+class ActivityDay(Model):
+    """Per UTC day, manager (0 = nobody) and kind: activities done / reached / due / due and done,
+    archived ones left out. Kept by database triggers on ``activity`` (tuicrm/db/activity_summary.py,
+    schema version 4); read by the activity report for the whole UTC days of a period."""
+
+    day = DateField()
+    assignee_id = IntegerField()  # 0 = nobody (a key column cannot be NULL on both engines)
+    kind = CharField(max_length=16)
+    done = IntegerField(default=0)
+    reached = IntegerField(default=0)
+    planned = IntegerField(default=0)
+    planned_done = IntegerField(default=0)
+
+    class Meta:
+        database = database
+        table_name = "activity_day"
+        # key order: a manager's rows of one kind are one range by day (the report seeks
+        # manager × kind × bucket and meets its groups in key order, no sort)
+        primary_key = peewee.CompositeKey("assignee_id", "kind", "day")
+
+    @classmethod
+    def create_table(cls, safe=True, **options):
+        # SQLite: WITHOUT ROWID, the rows stored in key order (a day range is one contiguous read
+        # with the counters beside the key); peewee would write that clause for PostgreSQL too
+        cls._meta.without_rowid = isinstance(cls._meta.database.obj, peewee.SqliteDatabase)
+        try:
+            super().create_table(safe=safe, **options)
+        finally:
+            cls._meta.without_rowid = False
+
 class Note(Editable):
     text = TextField()
     person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="notes")
@@ -553,6 +584,7 @@ ALL_MODELS = [
     StageChange,
     SalesTarget,
     Activity,
+    ActivityDay,
     Note,
     CustomValue,
     ImportItem,

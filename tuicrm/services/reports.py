@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from tuicrm.db.connection import is_postgres, write_tx
 from tuicrm.i18n import N_, _
 from tuicrm.model import (
     Activity,
+    ActivityDay,
     Competitor,
     CompanyTag,
     Deal,
@@ -75,6 +77,7 @@ DONE_BY_MANAGER = {"day": N_("Done by manager and day"), "week": N_("Done by man
 WON_LOST_BY = {"day": N_("Won and lost by day"), "week": N_("Won and lost by week"), "month": N_("Won and lost by month")}
 MAX_BUCKETS = 400
 BUCKET_PARTS_MAX = 62  # up to this many buckets: one range query per bucket (UNION ALL), else CASE
+PLANNED_SUMMARY_DAYS = 62  # SQLite: a longer period counts planned activities from the activity_day summary
 REACHED = tuple(o.value for o in Outcome if o.reached)
 CALL_KINDS = (ActivityKind.CALL_OUT.value, ActivityKind.CALL_IN.value)
 
@@ -469,15 +472,110 @@ KIND_GROUPS = (
 )
 
 
+def _whole_days(lo: dt.datetime, hi: dt.datetime) -> tuple[dt.date, dt.date] | None:
+    """The UTC days ``[first, last)`` that lie wholly inside ``[lo, hi)`` (naive UTC), or None."""
+    first = lo.date() if lo.time() == dt.time() else lo.date() + dt.timedelta(days=1)
+    last = hi.date()
+    return (first, last) if first < last else None
+
+
+def _split_days(parts: Sequence[tuple[int, dt.datetime, dt.datetime]]):
+    """Split ``(bucket, lo, hi)`` ranges into the whole UTC days the summary answers,
+    ``(bucket, first_day, end_day)``, and the partial days left for ``activity`` itself,
+    ``(bucket, lo, hi)`` (at most one before and one after the whole days of each range)."""
+    days, raw = [], []
+    for i, lo, hi in parts:
+        whole = _whole_days(lo, hi)
+        if whole is None:
+            raw.append((i, lo, hi))
+            continue
+        d0, d1 = whole
+        days.append((i, d0, d1))
+        t0, t1 = dt.datetime.combine(d0, dt.time()), dt.datetime.combine(d1, dt.time())
+        if lo < t0:
+            raw.append((i, lo, t0))
+        if t1 < hi:
+            raw.append((i, t1, hi))
+    raw.sort(key=lambda p: p[1])
+    return days, raw
+
+
+def _parts_case(column, parts: Sequence[tuple[int, Any, Any]]) -> peewee.Node:
+    """The part index of ``column`` for ordered, disjoint ``(i, lo, hi)`` ranges: ``CASE WHEN
+    column < lo1 THEN NULL WHEN column < hi1 THEN i1 …`` (the NULL branch only where a range does
+    not start where the previous one ended; contiguous ranges give bucket_case's plain form)."""
+    whens = []
+    prev_hi = None
+    for i, lo, hi in parts:
+        if prev_hi is None or lo != prev_hi:
+            whens.append((column < lo, None))
+        whens.append((column < hi, i))
+        prev_hi = hi
+    return Case(None, whens, None)
+
+
+def _in_ranges(column, parts: Sequence[tuple[int, Any, Any]]) -> peewee.Node:
+    """``column`` in any of the ranges, as one range when they are contiguous."""
+    cond = None
+    for _i, lo, hi in _merge_ranges(parts):
+        c = (column >= lo) & (column < hi)
+        cond = c if cond is None else cond | c
+    return cond if cond is not None else SQL("1 = 0")
+
+
+def _raw_runs(parts: Sequence[tuple[int, dt.datetime, dt.datetime]]) -> list[list[tuple]]:
+    """Group ordered ranges into the runs one query reads: the two partial days around a bucket
+    edge (together at most a day) go in one run, bucketed by a CASE; other ranges are a run each
+    (one index range per bucket), unless there are more than BUCKET_PARTS_MAX: then each stretch
+    of adjacent ranges is one run (one read of its rows, a CASE per row, as for many buckets)."""
+    runs: list[list[tuple]] = []
+    for part in parts:
+        if runs and runs[-1][-1][2] == part[1] and part[2] - runs[-1][0][1] <= dt.timedelta(days=1):
+            runs[-1].append(part)
+        else:
+            runs.append([part])
+    if len(runs) > BUCKET_PARTS_MAX:
+        runs = []
+        for part in parts:
+            if runs and runs[-1][-1][2] == part[1]:
+                runs[-1].append(part)
+            else:
+                runs.append([part])
+    return runs
+
+
+def _merge_ranges(parts):
+    out: list[list] = []
+    for i, lo, hi in sorted(parts, key=lambda p: p[1]):
+        if out and out[-1][2] == lo:
+            out[-1][2] = hi
+        else:
+            out.append([i, lo, hi])
+    return [tuple(p) for p in out]
+
+
 def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | None = None,
-                     filters: Filters = Filters(), bucket: str = "auto") -> ReportResult:
-    """Done activities per bucket per manager; planned vs done; overdue now; reached calls."""
+                     filters: Filters = Filters(), bucket: str = "auto", summary: bool = True) -> ReportResult:
+    """Done activities per bucket per manager; planned vs done; overdue now; reached calls.
+
+    The whole UTC days of the period are read from the ``activity_day`` summary (kept by triggers,
+    tuicrm/db/activity_summary.py), the partial days at the edges of the buckets from ``activity``;
+    ``summary=False`` (and any tag filter, which the summary cannot answer) counts everything from
+    ``activity``. Both give the same numbers in any zone (tests/unit/test_activity_summary.py)."""
     now = now or utcnow()
     restrict = _visible_users(actor, filters.managers)
     tag_ids = _tag_ids(filters.tags)
     granularity = pick_granularity(period, bucket)
     buckets = make_buckets(period, granularity, tz)
     start, end = period.utc_bounds(tz)
+    use_summary = summary and not tag_ids
+    bucket_parts = [(i, b.start_utc, b.end_utc) for i, b in enumerate(buckets)]
+    day_parts, raw_parts = _split_days(bucket_parts) if use_summary else ([], bucket_parts)
+    # planned from the summary reads each manager's rows of every kind and day (exact for any
+    # kind): on SQLite that pays for a long period only (up to two months the covering index of
+    # activity is quicker, ~2.7k entries a day on the large base); PostgreSQL hashes it always
+    planned_from_summary = use_summary and (is_postgres() or period.days > PLANNED_SUMMARY_DAYS)
+    planned_days, planned_raw = _split_days([(0, start, end)]) if planned_from_summary else ([], [(0, start, end)])
 
     def scoped(q):
         q = q.where(Activity.archived_at.is_null())
@@ -490,70 +588,105 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             )
         return q
 
+    AD = ActivityDay
+
+    user_ids: list[int] = []
+
+    def summary_users() -> list[int]:
+        """The managers' keys in the summary (0 = nobody): the chosen ones, or every user and nobody."""
+        if restrict is not None:
+            return list(restrict)
+        if not user_ids:
+            user_ids.extend([0, *(u for (u,) in User.select(User.id).tuples())])
+        return user_ids
+
+    def summary_user(uid: int) -> int | None:
+        return None if uid == 0 else uid
+
     # The done activities of the period feed three views (per manager, per bucket, manager ×
     # bucket) from one set of counts per (bucket, manager, kind), plus reached calls.
     all_kinds = [k.value for k in ActivityKind]
     reached_if = fn.COUNT(SQL("*")).filter(Activity.outcome.in_(REACHED))
     done_rows: Iterable[tuple] = ()
-    if not is_postgres():
+    summary_rows: Iterable[tuple] = ()
+    if day_parts:
+        # whole UTC days from the summary, keyed (assignee, kind, day). SQLite: one seek per manager
+        # × kind × bucket (IN lists, UNION ALL of a part per bucket) meets the groups in key order;
+        # PostgreSQL (and SQLite past BUCKET_PARTS_MAX buckets): one query, a CASE on the day
+        summary_reached = fn.SUM(Case(None, [(AD.kind.in_(CALL_KINDS), AD.reached)], 0))
+
+        def summary_part(bucket, cond):
+            return (AD.select(bucket, AD.assignee_id, AD.kind, fn.SUM(AD.done), summary_reached)
+                    .where(AD.assignee_id.in_(summary_users()) & AD.kind.in_(all_kinds) & cond & (AD.done > 0)))
+
+        if len(day_parts) <= BUCKET_PARTS_MAX and not is_postgres():
+            summary_q = None
+            for i, d0, d1 in day_parts:
+                part = summary_part(peewee.Value(i), (AD.day >= d0) & (AD.day < d1)).group_by(AD.assignee_id, AD.kind)
+                summary_q = part if summary_q is None else summary_q + part  # UNION ALL
+        else:  # PostgreSQL hashes the groups
+            summary_q = summary_part(_parts_case(AD.day, day_parts), (AD.day >= day_parts[0][1]) & (AD.day < day_parts[-1][2])
+                                     ).group_by(SQL("1"), AD.assignee_id, AD.kind)
+        summary_rows = ((b, summary_user(uid), kind, int(n or 0), int(r or 0))
+                        for b, uid, kind, n, r in summary_q.tuples())
+    # the rest from activity itself: each bucket's partial first and last UTC day (or the whole
+    # buckets without the summary), one query per run of ranges (UNION ALL)
+    runs = [(peewee.Value(r[0][0]) if len(r) == 1 else _parts_case(Activity.done_at, r), r[0][1], r[-1][2])
+            for r in _raw_runs(raw_parts)]
+
+    def union_all(queries):
+        # SQLite allows 500 terms in a compound SELECT: a query per BUCKET_PARTS_MAX of them
+        for k in range(0, len(queries), BUCKET_PARTS_MAX):
+            chunk = queries[k:k + BUCKET_PARTS_MAX]
+            q = chunk[0]
+            for part in chunk[1:]:
+                q = q + part  # UNION ALL
+            yield from q.tuples()
+
+    if not raw_parts:
+        pass
+    elif not is_postgres():
         # SQLite has no hash aggregation: a GROUP BY must meet its rows in index order, and
         # every FILTER costs on each of ~1M rows a year. So seek the index (assignee, kind,
-        # done_at, outcome, archived_at) once per manager × kind × bucket (IN lists: the plan
+        # done_at, outcome, archived_at) once per manager × kind × range (IN lists: the plan
         # does not depend on ANALYZE statistics) and count; groups arrive in index order.
+        # (Measured: for the partial days at bucket edges too, these seeks beat one done_at range
+        # of the (done_at, assignee, kind, …) index and a sort: 42–51 against 78–124 ms a year.)
         users = list(restrict) if restrict is not None else User.select(User.id)
-        if len(buckets) <= BUCKET_PARTS_MAX:
-            parts = [
-                scoped(Activity.select(peewee.Value(i), Activity.assignee, Activity.kind, fn.COUNT(SQL("*")), reached_if)
-                       .where(Activity.assignee.in_(users) & Activity.kind.in_(all_kinds)
-                              & (Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc)))
-                .group_by(Activity.assignee, Activity.kind)
-                for i, b in enumerate(buckets)
-            ]
-        else:
-            parts = [scoped(
-                Activity.select(bucket_case(Activity.done_at, [b.end_utc for b in buckets]), Activity.assignee,
-                                Activity.kind, fn.COUNT(SQL("*")), reached_if)
-                .where(Activity.assignee.in_(users) & Activity.kind.in_(all_kinds)
-                       & (Activity.done_at >= start) & (Activity.done_at < end))
-            ).group_by(SQL("1"), Activity.assignee, Activity.kind)]
-        if restrict is None:  # activities nobody is assigned to: one more seek
+        parts = [
+            scoped(Activity.select(bucket_expr, Activity.assignee, Activity.kind, fn.COUNT(SQL("*")), reached_if)
+                   .where(Activity.assignee.in_(users) & Activity.kind.in_(all_kinds)
+                          & (Activity.done_at >= lo) & (Activity.done_at < hi)))
+            .group_by(*([] if isinstance(bucket_expr, peewee.Value) else [SQL("1")]), Activity.assignee, Activity.kind)
+            for bucket_expr, lo, hi in runs
+        ]
+        if restrict is None:  # activities nobody is assigned to: one more query
             parts.append(scoped(
-                Activity.select(bucket_case(Activity.done_at, [b.end_utc for b in buckets]), Activity.assignee,
+                Activity.select(_parts_case(Activity.done_at, raw_parts), Activity.assignee,
                                 Activity.kind, fn.COUNT(SQL("*")), reached_if)
                 .where(Activity.assignee.is_null() & Activity.kind.in_(all_kinds)
-                       & (Activity.done_at >= start) & (Activity.done_at < end))
+                       & _in_ranges(Activity.done_at, raw_parts))
             ).group_by(SQL("1"), Activity.assignee, Activity.kind))
-        done_q = parts[0]
-        for part in parts[1:]:
-            done_q = done_q + part  # UNION ALL
         done_rows = ((b, uid, kind, int(n or 0), int(r or 0) if kind in CALL_KINDS else 0)
-                     for b, uid, kind, n, r in done_q.tuples())
+                     for b, uid, kind, n, r in union_all(parts))
     else:
         # PostgreSQL hashes groups cheaply but a wider key costs more than a few FILTERs: per
-        # bucket, one range scan of the covering index on done_at grouped by manager, a count
-        # per kind (COUNT … FILTER). Many buckets fall back to one CASE-bucketed GROUP BY.
+        # range, one range scan of the covering index on done_at grouped by manager, a count
+        # per kind (COUNT … FILTER).
         def count_if(cond):
             return fn.COUNT(SQL("*")).filter(cond)
 
         counts = [*(count_if(Activity.kind == k) for k in all_kinds),
                   count_if(Activity.kind.in_(CALL_KINDS) & Activity.outcome.in_(REACHED))]
-        if len(buckets) <= BUCKET_PARTS_MAX:
-            parts = [
-                scoped(Activity.select(peewee.Value(i), Activity.assignee, *counts)
-                       .where((Activity.done_at >= b.start_utc) & (Activity.done_at < b.end_utc))).group_by(Activity.assignee)
-                for i, b in enumerate(buckets)
-            ]
-            done_q = parts[0]
-            for part in parts[1:]:
-                done_q = done_q + part  # UNION ALL
-        else:
-            b_expr = bucket_case(Activity.done_at, [b.end_utc for b in buckets])
-            done_q = scoped(
-                Activity.select(b_expr, Activity.assignee, *counts)
-                .where((Activity.done_at >= start) & (Activity.done_at < end))
-            ).group_by(SQL("1"), SQL("2"))
+        parts = [
+            scoped(Activity.select(bucket_expr, Activity.assignee, *counts)
+                   .where((Activity.done_at >= lo) & (Activity.done_at < hi)))
+            .group_by(*([] if isinstance(bucket_expr, peewee.Value) else [SQL("1")]), Activity.assignee)
+            for bucket_expr, lo, hi in runs
+        ]
+
         def pg_rows():
-            for b, uid, *rest in done_q.tuples():
+            for b, uid, *rest in union_all(parts):
                 for kind, n in zip(all_kinds, rest[:-1]):
                     if n:
                         yield b, uid, kind, int(n), 0
@@ -565,7 +698,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
     per_bucket: dict[int, dict[str, int]] = {}
     per_user_bucket: dict[tuple[int | None, int], int] = {}
     group_of = {k: g for g, _label, kinds in KIND_GROUPS for k in kinds}
-    for b, uid, kind, n, n_reached in done_rows:  # (bucket, manager, kind, done, reached calls)
+    for b, uid, kind, n, n_reached in itertools.chain(summary_rows, done_rows):  # (bucket, manager, kind, done, reached calls)
         if b is None:
             continue
         b = int(b)
@@ -581,11 +714,32 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
     per_user = {uid: kinds for uid, kinds in per_user.items() if kinds}
 
     # per manager in the order of the covering index (assignee, due_at, done_at, archived_at)
-    planned_q = scoped(
-        Activity.select(Activity.assignee, fn.COUNT(SQL("*")), fn.COUNT(Activity.done_at))
-        .where((Activity.due_at >= start) & (Activity.due_at < end))
-    ).group_by(Activity.assignee)
-    planned = {uid: (int(n), int(d or 0)) for uid, n, d in planned_q.tuples()}
+    planned: dict[int | None, tuple[int, int]] = {}
+
+    def add_planned(uid, n, d):
+        p_n, p_d = planned.get(uid, (0, 0))
+        planned[uid] = (p_n + int(n or 0), p_d + int(d or 0))
+
+    # per manager in the order of the covering index (assignee, due_at, done_at, archived_at), one
+    # query per range (an OR of ranges would read the whole index)
+    planned_q = None
+    for _i, lo, hi in _merge_ranges(planned_raw):
+        part = scoped(
+            Activity.select(Activity.assignee, fn.COUNT(SQL("*")), fn.COUNT(Activity.done_at))
+            .where((Activity.due_at >= lo) & (Activity.due_at < hi))
+        ).group_by(Activity.assignee)
+        planned_q = part if planned_q is None else planned_q + part  # UNION ALL
+    if planned_q is not None:
+        for uid, n, d in planned_q.tuples():
+            add_planned(uid, n, d)
+    if planned_days:  # the whole UTC days of the period from the summary: every kind, as above
+        (_i, first, last), = planned_days
+        planned_sq = (
+            AD.select(AD.assignee_id, fn.SUM(AD.planned), fn.SUM(AD.planned_done))
+            .where(AD.assignee_id.in_(summary_users()) & (AD.day >= first) & (AD.day < last) & (AD.planned > 0))
+        ).group_by(AD.assignee_id)
+        for uid, n, d in planned_sq.tuples():
+            add_planned(summary_user(uid), n, d)
 
     overdue_q = scoped(
         Activity.select(Activity.assignee, fn.COUNT(SQL("*")))
@@ -772,12 +926,6 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         counts = StageChange.select(*outer).from_(per_deal).tuples().get()
         entered = {sid: int(n or 0) for sid, n in zip(shown_ids, counts)}
         moved = {sid: int(n or 0) for sid, n in zip(moved_ids, counts[len(shown_ids):])}
-        tied_q = sc_scope(
-            SC1.select(SC1.deal).distinct()
-            .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC1.entered_at == SC1.changed_at)), SC1)
-        tied = [d for (d,) in tied_q.tuples()]
-        if tied:
-            _same_second_fix(moved, tied, higher, start, end, pipeline_stage_ids)
 
     # time in stage (stays that ended in the period: from the deal's previous change, stored on the
     # change as entered_at since schema version 3, to this one) and lost at each stage (changes to a
@@ -788,17 +936,29 @@ def funnel(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.datetime | No
         stay_secs = _epoch(fn.SUM(SC1.changed_at - SC1.entered_at))
     else:
         stay_secs = fn.SUM(_seconds_between(SC1.entered_at, SC1.changed_at))
+    # … and counts the changes made in the same second as the deal's previous one (entered_at =
+    # changed_at), so the deals with such ties are looked for only when there are any
+    is_tie = Case(None, [(SC1.entered_at == SC1.changed_at, 1)], 0)
     stay_q = sc_scope(
-        SC1.select(SC1.from_stage, fn.COUNT(SC1.entered_at), stay_secs, fn.SUM(is_lost))
+        SC1.select(SC1.from_stage, fn.COUNT(SC1.entered_at), stay_secs, fn.SUM(is_lost), fn.SUM(is_tie))
         .where((SC1.changed_at >= start) & (SC1.changed_at < end)), SC1,
     ).group_by(SQL("1"))
     stays: dict[int, tuple[int, int]] = {}
     lost_at: dict[int | None, int] = {}
-    for sid, n, secs, n_lost in stay_q.tuples():
+    ties = 0
+    for sid, n, secs, n_lost, n_ties in stay_q.tuples():
         if sid is not None and n:
             stays[sid] = (int(n), int(secs or 0))
         if n_lost:
             lost_at[sid] = int(n_lost)
+        ties += int(n_ties or 0)
+    if shown_ids and ties:
+        tied_q = sc_scope(
+            SC1.select(SC1.deal).distinct()
+            .where((SC1.changed_at >= start) & (SC1.changed_at < end) & (SC1.entered_at == SC1.changed_at)), SC1)
+        tied = [d for (d,) in tied_q.tuples()]
+        if tied:
+            _same_second_fix(moved, tied, higher, start, end, pipeline_stage_ids)
 
     rows = []
     open_stages = [s for s in stage_list if s.kind == StageKind.OPEN]

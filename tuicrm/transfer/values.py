@@ -69,7 +69,7 @@ def money_minor(value: object) -> tuple[int | None, bool]:
     if isinstance(value, bool):
         return None, False
     if isinstance(value, (int, float)):
-        if value != value or value < 0:
+        if value != value or value < 0 or value == float("inf"):  # NaN, negative, a cell overflowing to inf
             return None, False
         return int(round(Decimal(repr(value)) * 100)), True
     s = _MONEY_JUNK.sub("", str(value))
@@ -81,6 +81,6 @@ def money_minor(value: object) -> tuple[int | None, bool]:
         d = Decimal(s)
     except InvalidOperation:
         return None, False
-    if d < 0 or d > Decimal(10) ** 15:
+    if not d.is_finite() or d < 0 or d > Decimal(10) ** 15:  # "nan" would raise on the comparison
         return None, False
     return int((d * 100).to_integral_value()), True

@@ -14,6 +14,7 @@ NAMES = [
     "m0001_initial",
     "m0002_report_index",
     "m0003_stage_entered_at",
+    "m0004_activity_day",
 ]
 
 
