@@ -277,6 +277,16 @@ def test_funnel_equals_python_on_random_histories(session, actor, seed):
         _check(actor, period, tz, owners=[owners[0]])
 
 
+@pytest.mark.parametrize("unixepoch", [True, False])
+def test_funnel_time_in_stage_with_and_without_sqlite_unixepoch(session, actor, monkeypatch, unixepoch):
+    """SQLite libraries before 3.38 have no unixepoch(): the julianday() form gives the same days."""
+    monkeypatch.setattr(reports, "SQLITE_HAS_UNIXEPOCH", unixepoch)
+    rng = random.Random(7)
+    owners = [users.create_user(f"u{i}", f"Manager {i}").id for i in range(2)]
+    _random_history(actor, owners, rng, n_deals=10)
+    _check(actor, Period(dt.date(2026, 1, 1), dt.date(2027, 1, 1)), MSK)
+
+
 def test_funnel_same_second_ties_follow_the_id_order(session, actor):
     """Two changes in one second: the order is the id's (entered Qualified, then on to Proposal in
     the same second = moved on; Proposal then back to Qualified in the same second = not)."""

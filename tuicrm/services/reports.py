@@ -32,6 +32,7 @@ import datetime as dt
 import itertools
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -798,12 +799,20 @@ def _epoch(expr) -> peewee.Node:
     return peewee.Cast(fn.strftime("%s", expr), "INTEGER")
 
 
+# unixepoch() (SQLite 3.38+) reads a stored time into whole seconds about a third faster than
+# julianday() plus the rounding; older SQLite libraries get the julianday() form (same results)
+SQLITE_HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
+
+
 def _seconds_between(earlier, later) -> peewee.Node:
-    """Whole seconds from ``earlier`` to ``later`` (naive-UTC, stored to the second). SQLite: one
-    julianday() difference, rounded (a third of the cost of two strftime('%s') per row; exact for
-    whole-second values); PostgreSQL: the EXTRACT(EPOCH) difference."""
+    """Whole seconds from ``earlier`` to ``later`` (naive-UTC, stored to the second). SQLite: the
+    unixepoch() difference where the library has it, else one julianday() difference, rounded (a
+    third of the cost of two strftime('%s') per row); both exact for whole-second values.
+    PostgreSQL: the EXTRACT(EPOCH) difference."""
     if is_postgres():
         return _epoch(later) - _epoch(earlier)
+    if SQLITE_HAS_UNIXEPOCH:
+        return fn.unixepoch(later) - fn.unixepoch(earlier)
     return peewee.Cast(fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400), "INTEGER")
 
 
