@@ -151,3 +151,63 @@ def command(group, *args, **kwargs):
         return group.command(*args, **kwargs)(common_options(click.pass_obj(wrapper)))
 
     return deco
+
+
+# --- without click (tuicrm.cli.lookup.fast_main, tuicrm.cli.run.fast_main) ------------------------
+
+
+def plain_args(argv: list[str], value_options: dict[str, str], flags: dict[str, str], *,
+               words: bool = False) -> tuple[dict[str, object], list[str]] | None:
+    """``argv`` read the way click would read these options (``--name VALUE``, ``--name=VALUE``,
+    ``--flag``) and, with ``words``, the other arguments as words; None for anything to leave to
+    click: shell completion, a stream click would re-encode, an unknown option, a value missing."""
+    import os
+
+    if any(name.endswith("_COMPLETE") for name in os.environ):
+        return None
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or _ascii_or_unknown(getattr(stream, "encoding", None)):
+            return None
+    given: dict[str, object] = {}
+    rest: list[str] = []
+    args = iter(argv)
+    for token in args:
+        if words and not token.startswith("-"):
+            rest.append(token)
+            continue
+        name, eq, value = token.partition("=")
+        if name in flags and not eq:
+            given[flags[name]] = True
+        elif name in value_options:
+            if not eq:
+                value = next(args, None)
+                if value is None or value.startswith("-"):
+                    return None
+            given[value_options[name]] = value
+        else:  # a subcommand, --help, --version, an unknown option…
+            return None
+    if given.get("lang", "auto") not in ("auto", "en", "ru"):
+        return None
+    return given, rest
+
+
+def plain_context(given: dict[str, object]) -> CliContext:
+    """The group's options from ``plain_args``, with the environment the group reads."""
+    import os
+
+    return CliContext(
+        db=given.get("db", os.environ.get("TUICRM_DB") or None),
+        user=given.get("user", os.environ.get("TUICRM_USER") or None),
+        lang=given.get("lang"),
+        config=given.get("config"),
+    )
+
+
+def _ascii_or_unknown(encoding: str | None) -> bool:
+    """click re-encodes a stream whose encoding is ASCII (or missing): leave those to click."""
+    import codecs
+
+    try:
+        return codecs.lookup(encoding or "ascii").name == "ascii"
+    except LookupError:
+        return True

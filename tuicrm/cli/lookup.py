@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from tuicrm.cli.common import EXIT_NOTHING, EXIT_OK, CliContext, cli_errors, echo
+from tuicrm.cli.common import EXIT_NOTHING, EXIT_OK, CliContext, cli_errors, echo, plain_args, plain_context
 from tuicrm.i18n import _
 from tuicrm.labels import ACTIVITY_KINDS, OUTCOMES, PHONE_KINDS
 
@@ -174,43 +174,15 @@ def fast_main(argv: list[str]) -> int | None:
     (after ``lookup``) and query words; the exit code, or None to leave it to click (help,
     errors, options before ``lookup``, shell completion, a stream click would re-encode). Gives
     what the click command gives: same settings, output, exit codes."""
-    import os
-
-    if any(name.endswith("_COMPLETE") for name in os.environ):
+    parsed = plain_args(argv, _VALUE_OPTIONS, _FLAGS, words=True)
+    if parsed is None or not parsed[1]:
         return None
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None or _ascii_or_unknown(getattr(stream, "encoding", None)):
-            return None
-    given: dict[str, object] = {}
-    words: list[str] = []
-    args = iter(argv)
-    for token in args:
-        if not token.startswith("-"):
-            words.append(token)
-            continue
-        name, eq, value = token.partition("=")
-        if name in _FLAGS and not eq:
-            given[_FLAGS[name]] = True
-        elif name in _VALUE_OPTIONS:
-            if not eq:
-                value = next(args, None)
-                if value is None or value.startswith("-"):
-                    return None
-            given[_VALUE_OPTIONS[name]] = value
-        else:
-            return None
-    if not words or given.get("lang", "auto") not in ("auto", "en", "ru"):
-        return None
+    given, words = parsed
     try:
         limit = int(given.get("limit", 20))
     except ValueError:
         return None
-    obj = CliContext(
-        db=given.get("db", os.environ.get("TUICRM_DB") or None),
-        user=given.get("user", os.environ.get("TUICRM_USER") or None),
-        lang=given.get("lang"),
-        config=given.get("config"),
-    )
+    obj = plain_context(given)
     try:
         return run(obj, words, as_json=bool(given.get("as_json")), limit=limit, archived=bool(given.get("archived")))
     except (EOFError, KeyboardInterrupt):  # as click's main: a blank line, "Aborted!", exit 1
@@ -225,16 +197,6 @@ def fast_main(argv: list[str]) -> int | None:
         sys.stdout = _Pacified(sys.stdout)
         sys.stderr = _Pacified(sys.stderr)
         return 1
-
-
-def _ascii_or_unknown(encoding: str | None) -> bool:
-    """click re-encodes a stream whose encoding is ASCII (or missing): leave those to click."""
-    import codecs
-
-    try:
-        return codecs.lookup(encoding or "ascii").name == "ascii"
-    except LookupError:
-        return True
 
 
 class _Pacified:

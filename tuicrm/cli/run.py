@@ -6,10 +6,9 @@ click group, which also gives every error message."""
 
 from __future__ import annotations
 
-import sys
 
 from tuicrm import i18n, paths
-from tuicrm.cli.common import CliContext, cli_errors, echo
+from tuicrm.cli.common import CliContext, cli_errors, echo, plain_args, plain_context
 
 
 def run_app(obj: CliContext, *, demo: bool = False, theme: str | None = None) -> int:
@@ -45,37 +44,11 @@ def fast_main(argv: list[str]) -> int | None:
     """`tuicrm [--db URL] [--user LOGIN] [--lang auto|en|ru] [--config PATH] [--demo] [--theme NAME]`
     as the click group runs it (tuicrm.cli.group.main: the same options, environment and exit
     code), or None to leave ``argv`` to click."""
-    import os
-
-    from tuicrm.cli.lookup import _ascii_or_unknown
-
-    if any(name.endswith("_COMPLETE") for name in os.environ):
+    parsed = plain_args(argv, _VALUE_OPTIONS, _FLAGS)
+    if parsed is None:
         return None
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None or _ascii_or_unknown(getattr(stream, "encoding", None)):
-            return None
-    given: dict[str, object] = {}
-    args = iter(argv)
-    for token in args:
-        name, eq, value = token.partition("=")
-        if name in _FLAGS and not eq:
-            given[_FLAGS[name]] = True
-        elif name in _VALUE_OPTIONS:
-            if not eq:
-                value = next(args, None)
-                if value is None or value.startswith("-"):
-                    return None
-            given[_VALUE_OPTIONS[name]] = value
-        else:  # a subcommand, --help, --version, an unknown option…
-            return None
-    if given.get("lang", "auto") not in ("auto", "en", "ru"):
-        return None
-    obj = CliContext(
-        db=given.get("db", os.environ.get("TUICRM_DB") or None),
-        user=given.get("user", os.environ.get("TUICRM_USER") or None),
-        lang=given.get("lang"),
-        config=given.get("config"),
-    )
+    given, _words = parsed
+    obj = plain_context(given)
     from tuicrm.startup import import_peewee
 
     import_peewee(obj.db)  # without psycopg2 unless the base is PostgreSQL (tuicrm.startup)
