@@ -116,3 +116,14 @@ def test_demo_command_through_entry_point(tmp_path):
     assert str(out) in proc.stdout and "companies: 100" in proc.stdout
     assert _rows(out, "SELECT count(*) FROM company")[0][0] == 100
     assert _rows(out, "SELECT name FROM stage ORDER BY position LIMIT 1") in ([("Новый лид",)], [("New lead",)])
+
+
+def test_history_has_finished_tasks_for_every_manager(demo_pair):
+    """The Reports pane's "tasks done" is not an empty column on the demo base."""
+    a = demo_pair[0]
+    month_ago = str(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=30))
+    managers = [u for (u,) in _rows(a, "SELECT id FROM user WHERE role = 'manager' AND is_active")]
+    for uid in managers:
+        done = _rows(a, "SELECT count(*) FROM activity WHERE assignee_id = ? AND kind = 'task' AND done_at >= ? AND done_at >= due_at",
+                     uid, month_ago)[0][0]
+        assert done >= 2, uid

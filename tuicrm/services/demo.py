@@ -188,6 +188,10 @@ TASKS = [
     "Подготовить КП", "Выставить счёт", "Отправить договор", "Согласовать доставку", "Проверить оплату",
     "Подготовить презентацию", "Запросить реквизиты", "Собрать закрывающие документы",
 ]
+TASK_RESULTS = [
+    "Сделано", "Отправлено клиенту", "Согласовано с бухгалтерией", "Документы подписаны", "Оплата поступила",
+    "Отправлено, ждём ответа",
+]
 NOTES = [
     "Решения принимает только генеральный, бухгалтерия лишь согласует.",
     "Платят с задержкой 2–3 недели, работать по предоплате.",
@@ -600,6 +604,19 @@ def _populate() -> None:
         if company_id is None and rng.random() < 0.3:
             when = b.past_time(rng.randint(1, 120))
             Note.create(text=rng.choice(NOTES), person=pid, author=owner.user_id, created_at=when, updated_at=when)
+    # finished tasks (a proposal sent, an invoice issued…), from a random stream of their own so
+    # that everything else in the demo stays as it was
+    task_rng = random.Random(SEED + 1)
+    for company_id, pid, owner, _role in clients:
+        if task_rng.random() >= 0.4:
+            continue
+        deal_id = deal_of_company.get(company_id) if company_id else None
+        links = dict(owner=owner, pid=pid, company_id=company_id, deal_id=deal_id)
+        for _ in range(task_rng.choice([1, 1, 2, 3])):
+            due = b.at(b.workday(task_rng.randint(1, 180)), task_rng.randint(9, 17), task_rng.choice([0, 15, 30, 45]))
+            due = min(due, b.now - dt.timedelta(hours=2))
+            done = min(due + dt.timedelta(minutes=task_rng.choice([20, 45, 90, 240, 1440])), b.now - dt.timedelta(minutes=5))
+            past(ActivityKind.TASK, task_rng.choice(TASKS), due, done=done, result=task_rng.choice(TASK_RESULTS), **links)
     history.sort(key=lambda r: r["done_at"])
     for chunk in chunks(history, 200):
         Activity.insert_many(chunk).execute()
