@@ -158,6 +158,48 @@ async def test_filter_dialog_by_tag(ui_session, data, frozen_clock):
         await until(pilot, lambda: table.flt.tag == "VIP" and [r.id for r in table._rows()] == [data["ivanov"]], what="tag filter")
 
 
+async def test_a_page_that_failed_is_fetched_by_the_next_key_at_the_last_row(ui_session, frozen_clock, monkeypatch):
+    """A page fetch that fails (the base locked, say) is said and does not stop the list: the
+    next move key at the last row held fetches it again, though nothing new is highlighted there."""
+    import peewee
+
+    from tuicrm.services import contact_list, contacts
+
+    actor = ui_session.actor
+    for i in range(150):
+        contacts.create_person(actor, full_name=f"Клиент {i:03d}")
+    real, failures = contact_list.page, []
+
+    def flaky(*args, **kwargs):
+        if kwargs.get("after") is not None and len(failures) < 2:
+            failures.append(kwargs["after"])
+            raise peewee.OperationalError("database is locked")
+        return real(*args, **kwargs)
+
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        table = _table(app)
+        monkeypatch.setattr(contact_list, "page", flaky)
+
+        async def press(key):
+            await pilot.press(key)
+            await pilot.pause()
+            await until(pilot, lambda: not table._loading, what="the fetch to end")
+
+        for _ in range(10):  # down to the last row of the first page; both fetches on the way fail
+            if len(failures) == 2 and table.current_row().name == "Клиент 099":
+                break
+            await press("pagedown")
+        assert table.current_row().name == "Клиент 099" and table.row_count == 100 and len(failures) == 2
+        assert any("Database unavailable" in n.message for n in app._notifications)
+        await press("pagedown")
+        await until(pilot, lambda: table.row_count == 150, what="the page after the failures")
+        assert table.current_row().name == "Клиент 099"
+        await press("down")
+        assert table.current_row().name == "Клиент 100"
+
+
 async def test_paging_loads_more_and_keeps_a_small_window(ui_session, frozen_clock):
     from tuicrm.services import contacts
 

@@ -79,10 +79,13 @@ class DbCaller:
                 return
             except (peewee.OperationalError, peewee.InterfaceError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                app.call_from_thread(
-                    app.notify, _("Database unavailable: {error}. Nothing was lost; try again.").format(error=first),
-                    severity="error", timeout=10,
-                )
+                lost = ServiceError(_("Database unavailable: {error}. Nothing was lost; try again.").format(error=first))
+                if worker.is_cancelled:
+                    return
+                if error is not None:  # the caller's own handler: it says so, and resets its state
+                    app.call_from_thread(error, lost)  # (a form stays open, a list can fetch again)
+                else:
+                    app.call_from_thread(app.notify, str(lost), severity="error", timeout=10)
                 return
             if done is not None and not worker.is_cancelled:
                 app.call_from_thread(done, result)

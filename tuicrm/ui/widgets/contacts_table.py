@@ -179,13 +179,36 @@ class ContactsTable(DbCaller, DataTable):
             if event.cursor_row == self._expected_row:
                 self._expected_row = None
             return
-        if self._loading or not self._pages:
+        self._load_near(event.cursor_row)
+
+    def _load_near(self, row: int) -> None:
+        """Fetch the neighbour page when ``row`` is close to an edge of the rows held."""
+        if self._loading or not self._pages or self._expected_row is not None:
             return
         lo, hi = self.window
-        if event.cursor_row >= self.row_count - MARGIN and hi + 1 < len(self._starts):
+        if row >= self.row_count - MARGIN and hi + 1 < len(self._starts):
             self._fetch(hi + 1)
-        elif event.cursor_row < MARGIN and lo > 0:
+        elif row < MARGIN and lo > 0:
             self._fetch(lo - 1)
+
+    # A key that cannot move the cursor (Down or PageDown on the last row held, Up on the first)
+    # highlights nothing, so the edge is checked after each move key too: a page that was not
+    # fetched on the way (a refill was still settling, or the fetch failed) is fetched then.
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._load_near(self.cursor_row)
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._load_near(self.cursor_row)
+
+    def action_page_down(self) -> None:
+        super().action_page_down()
+        self._load_near(self.cursor_row)
+
+    def action_page_up(self) -> None:
+        super().action_page_up()
+        self._load_near(self.cursor_row)
 
     # --- drawing ---------------------------------------------------------------------------------
     def on_resize(self) -> None:
@@ -271,6 +294,8 @@ class ContactsTable(DbCaller, DataTable):
 
     def _settle(self) -> None:
         self._expected_row = None
+        if self.row_count:
+            self._load_near(self.cursor_row)
 
     def action_open(self) -> None:
         row = self.current_row()
