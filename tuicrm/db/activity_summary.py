@@ -55,14 +55,7 @@ def fresh_select(pg: bool) -> str:
     """The summary computed from ``activity`` in one GROUP BY (what the triggers keep equal)."""
     return (
         f"SELECT day, assignee_id, kind, SUM(done), SUM(reached), SUM(planned), SUM(planned_done) FROM ("
-        f"SELECT {_day('done_at', pg)} AS day, COALESCE(assignee_id, 0) AS assignee_id, kind, 1 AS done, "
-        f"{_reached('activity')} AS reached, 0 AS planned, 0 AS planned_done "
-        f"FROM activity WHERE done_at IS NOT NULL AND archived_at IS NULL "
-        f"UNION ALL "
-        f"SELECT {_day('due_at', pg)}, COALESCE(assignee_id, 0), kind, 0, 0, 1, "
-        f"CASE WHEN done_at IS NULL THEN 0 ELSE 1 END "
-        f"FROM activity WHERE due_at IS NOT NULL AND archived_at IS NULL"
-        f") AS t GROUP BY day, assignee_id, kind"
+        f"{_contributions('activity', 1, pg)}) AS t GROUP BY day, assignee_id, kind"
     )
 
 
