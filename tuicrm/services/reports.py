@@ -644,9 +644,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
                 q = q + part  # UNION ALL
             yield from q.tuples()
 
-    if not raw_parts:
-        pass
-    elif not is_postgres():
+    if raw_parts and not is_postgres():
         # SQLite has no hash aggregation: a GROUP BY must meet its rows in index order, and
         # every FILTER costs on each of ~1M rows a year. So seek the index (assignee, kind,
         # done_at, outcome, archived_at) once per manager × kind × range (IN lists: the plan
@@ -670,7 +668,7 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
             ).group_by(SQL("1"), Activity.assignee, Activity.kind))
         done_rows = ((b, uid, kind, int(n or 0), int(r or 0) if kind in CALL_KINDS else 0)
                      for b, uid, kind, n, r in union_all(parts))
-    else:
+    elif raw_parts:
         # PostgreSQL hashes groups cheaply but a wider key costs more than a few FILTERs: per
         # range, one range scan of the covering index on done_at grouped by manager, a count
         # per kind (COUNT … FILTER).
@@ -714,7 +712,6 @@ def manager_activity(actor: Actor, period: Period, *, tz: dt.tzinfo, now: dt.dat
         per_user_bucket[(uid, b)] = per_user_bucket.get((uid, b), 0) + n
     per_user = {uid: kinds for uid, kinds in per_user.items() if kinds}
 
-    # per manager in the order of the covering index (assignee, due_at, done_at, archived_at)
     planned: dict[int | None, tuple[int, int]] = {}
 
     def add_planned(uid, n, d):
