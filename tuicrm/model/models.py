@@ -516,7 +516,9 @@ class CustomValue(BaseModel):
 
 
 class ImportItem(BaseModel):
-    """One record an import created or changed, so the whole batch can be undone."""
+    """What an import changed on records it did not create, so the whole batch can be undone:
+    a merged card (``before``), a phone/email/tag link added to an older card, a tag it created.
+    Cards, deals and notes it created carry ``import_batch`` instead."""
 
     batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", backref="items")
     entity = CharField(max_length=16)  # enums.Entity
