@@ -27,6 +27,15 @@ COLUMN_TITLES = {
 }
 
 
+def _column_label(title: str) -> Text | str:
+    """The column's label as DataTable makes it from a string (``Text.from_markup``: markup and
+    emoji codes), made directly when the title has neither — the same Text, without loading
+    rich's table of emoji codes (≈ 3 ms at start; a test compares both for every title)."""
+    if "[" in title or ":" in title:
+        return title
+    return Text(title)
+
+
 def columns_for(kind: str, width: int) -> list[tuple[str, int]]:
     """(column, content width) fitted to ``width`` cells (padding 2 a column, scrollbar 2)."""
     wide = width >= WIDE
@@ -221,7 +230,7 @@ class ContactsTable(DbCaller, DataTable):
         if cols != self._columns:
             self.clear(columns=True)
             for name, w in cols:
-                self.add_column(_(COLUMN_TITLES[name]), width=w, key=name)
+                self.add_column(_column_label(_(COLUMN_TITLES[name])), width=w, key=name)
             self._columns = cols
         self._width = width
 
