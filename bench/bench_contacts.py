@@ -232,10 +232,10 @@ def bench_startup(runs: int, before: Path | None = None) -> list[list[str]]:
     # warm the OS caches once for each (the first tuicrm start also writes its caches — the
     # dates, tuicrm.formatting; the first page's phone numbers once it is shown,
     # tuicrm.ui.phone_cache — as a user's first start does; "first start" below is without them)
-    tmux_first_screen(bare_cmd, bare_ready, env, linger=1.0)
-    tmux_first_screen(crm_cmd, crm_ready, env, linger=1.0)
+    tmux_first_screen(bare_cmd, bare_ready, env, linger=2.0)
+    tmux_first_screen(crm_cmd, crm_ready, env, linger=2.0)
     if before is not None:
-        tmux_first_screen(before_cmd, crm_ready, before_env, linger=1.0)
+        tmux_first_screen(before_cmd, crm_ready, before_env, linger=2.0)
     crm, base, first, old = [], [], [], []
     for i in range(runs):  # interleaved: all the series see the same machine load
         series = [
@@ -288,7 +288,7 @@ def bench_phases(runs: int, before: Path | None = None) -> list[list[str]]:
     for i in range(runs + 1):  # the first round warms the OS caches and writes the app's caches
         for name, (cmd, extra) in cmds.items():
             out.unlink(missing_ok=True)
-            run_env = {**env, **extra, **({"PHASES_LINGER": "1"} if i == 0 else {})}
+            run_env = {**env, **extra, **({"PHASES_LINGER": "2"} if i == 0 else {})}
             tmux_first_screen(cmd + "; sleep 30", lambda _s: out.exists() and out.stat().st_size > 0, run_env)
             if i:
                 marks[name].append(json.loads(out.read_text()))

@@ -94,7 +94,7 @@ def test_a_second_start_shows_the_first_page_without_phonenumbers(ui_session, da
 
 async def test_the_app_is_told_of_the_first_page_at_once(ui_session, data, frozen_clock, monkeypatch):
     """The collector, the other stylesheets, the reminders and the phone cache wait for the first
-    page, then 0.2 s — not for the 3 s fallback (a ContactsTable.Loaded posted while the default
+    page, then 1 s — not for the 3 s fallback (a ContactsTable.Loaded posted while the default
     screen is mounted never reached the app)."""
     import gc
 
@@ -116,7 +116,7 @@ async def test_the_app_is_told_of_the_first_page_at_once(ui_session, data, froze
             assert app._first_page_shown
             shown = time.monotonic()
             await until(pilot, lambda: gc.isenabled(), what="the collector back on")
-            assert resumed and resumed[0] - shown < 2.0  # the 0.2 s timer, not the 3 s one
+            assert resumed and resumed[0] - shown < 2.0  # the 1 s timer, not the 3 s one
             assert app._all_stylesheets and app._reminders is not None
     finally:
         real_resume()
@@ -139,3 +139,65 @@ def test_column_labels_are_the_text_datatable_makes_from_the_title(lang):
         assert isinstance(_column_label(i18n._(COLUMN_TITLES["name"])), Text)  # the titles take the direct way
     finally:
         i18n.set_language(before)
+
+
+AWKWARD = ["", " ", "漢字と仮名", "😀 emoji", "e\u0301te\u0301", "\u200bzero", "Ёлкин Пётр Сергеевич", "x" * 5, "x" * 200, "漢" * 40, "a漢" * 20, "y" * 16 + "   ", " " * 30,
+           "tab\there", "two\nlines", "ctrl\x1bchar", "trailing   "]
+
+
+def _compare_every_cell(table, row_indexes):
+    from rich.style import Style
+    from textual.widgets import DataTable
+
+    bases = [Style(), Style.null(), table.rich_style, table.rich_style + table.get_component_rich_style("datatable--even-row"),
+             Style(color="red", bgcolor="blue", bold=True)]
+    fast = 0
+    for row_index in row_indexes:
+        for column_index, column in enumerate(table.ordered_columns):
+            width = column.get_render_width(table)
+            for base in bases:
+                for cursor in (False, True):
+                    for hover in (False, True):
+                        table._cell_render_cache.clear()
+                        fast += table._plain_cell_lines(row_index, column_index, base, width, cursor, hover) is not None
+                        table._cell_render_cache.clear()
+                        mine = table._render_cell(row_index, column_index, base, width, cursor, hover)
+                        table._cell_render_cache.clear()
+                        theirs = DataTable._render_cell(table, row_index, column_index, base, width, cursor, hover)
+                        assert mine == theirs, (row_index, column_index, base, cursor, hover)
+                        assert [[(s.text, s.style, s.control) for s in line] for line in mine] == [
+                            [(s.text, s.style, s.control) for s in line] for line in theirs]
+    table._cell_render_cache.clear()
+    return fast
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_lists_cells_render_as_datatable_renders_them(ui_session, data, frozen_clock, size):
+    from rich.text import Text
+
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=size) as pilot:
+        await _ready(pilot, app)
+        table = app.screen.query_one("#contacts-table", ContactsTable)
+        n = table.row_count
+        cells = n * len(table.columns) * 5 * 4
+        assert _compare_every_cell(table, range(n)) == cells  # every cell of the list takes the direct way
+        # text the list does not hold today, and cells that are not plain Text (DataTable's way)
+        ncols = len(table.columns)
+        for text in AWKWARD:
+            table.add_row(*[Text(text)] * ncols)
+        table.add_row(*[Text("styled", style="bold")] * ncols)
+        table.add_row(*[Text.assemble(("span", "red"), " text")] * ncols)
+        table.add_row(*[Text("right", justify="right")] * ncols)
+        table.add_row(*[Text("nowrap", no_wrap=False)] * ncols)
+        table.add_row(*["[b]markup[/b] string"] * ncols)
+        table.add_row(*[Text("tall")] * ncols, height=2)
+        await pilot.pause()
+        _compare_every_cell(table, range(n, table.row_count))
+        table.fixed_rows, table.fixed_columns = 2, 1
+        table.cursor_type = "cell"
+        await pilot.pause()
+        _compare_every_cell(table, range(table.row_count))
+        table.show_cursor = False
+        await pilot.pause()
+        _compare_every_cell(table, range(0, table.row_count, 3))
