@@ -262,6 +262,9 @@ def bench_startup(runs: int, before: Path | None = None) -> list[list[str]]:
     ]
     if before is not None:
         rows.append(row(f"before: {before}", old))
+        paired = statistics.median(a / o for a, o in zip(crm, old))
+        rows.append(["tuicrm ÷ before, round by round", f"{(statistics.median(crm) - statistics.median(old)) * 1000:+.0f} ms",
+                     f"faster in {sum(a < o for a, o in zip(crm, old))}/{len(old)}", "", f"{paired:.2f}×"])
     return rows
 
 
@@ -307,6 +310,14 @@ def bench_phases(runs: int, before: Path | None = None) -> list[list[str]]:
             bare_v = [m[last["bare"]][i] for m in marks["bare"]]
             rows.append([name, f"{what} to the first screen ÷ bare", ratio(statistics.median(mine), statistics.median(bare_v)),
                          f"paired {statistics.median(a / b for a, b in zip(mine, bare_v)):.2f}×", "", ""])
+    if before is not None:  # the two trees against each other, round by round
+        for i, what in ((0, "wall"), (1, "CPU")):
+            mine = [m[last["tuicrm"]][i] for m in marks["tuicrm"]]
+            old = [m[last["before"]][i] for m in marks["before"]]
+            diffs = [a - b for a, b in zip(mine, old)]
+            rows.append(["tuicrm", f"{what} to the first screen − before", f"{statistics.median(diffs):+.0f} ms",
+                         f"paired {statistics.median(a / b for a, b in zip(mine, old)):.2f}×",
+                         f"faster in {sum(d < 0 for d in diffs)}/{len(diffs)}", ""])
     return rows
 
 
