@@ -107,7 +107,7 @@ def save_start() -> None:
     if not asked:
         return  # nothing shown yet (or saved already)
     _asked = None
-    if all(text is not None for text in asked.values()):
+    if all(text is not None for text in list(asked.values())):
         return
     entries = dict(_load())
     if _key is None:
@@ -115,7 +115,7 @@ def save_start() -> None:
     from tuicrm.services.phones import format_phone
 
     fresh = {}
-    for key in asked:
+    for key in list(asked):  # a copy: a worker formatting a number may still add to it
         style, region, e164 = key.split("|", 2)
         text = format_phone(e164, "", style, region)
         if text:  # "" = phonenumbers could not read the stored number: shown raw, not cached
