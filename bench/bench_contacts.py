@@ -80,7 +80,11 @@ def patch_driver(mod):  # the frame with what the startup bench waits for, writt
     def timed_write(self, data):
         if "first screen written" not in marks and ready(data):
             mark("first screen written")
-            self._app.call_later(self._app.exit)
+            linger = float(os.environ.get("PHASES_LINGER") or 0)  # a warm-up start writes its caches
+            if linger:
+                self._app.set_timer(linger, self._app.exit)
+            else:
+                self._app.call_later(self._app.exit)
         return write(self, data)
     mod.LinuxDriver.write = timed_write
 if sys.argv[1] == "bare":
@@ -169,7 +173,10 @@ def per_call_ms(fn, items, warmup: int = 3) -> list[float]:
 # --- startup in a real terminal -----------------------------------------------------------------------
 
 
-def tmux_first_screen(command: str, ready, env: dict, timeout: float = 60.0) -> float:
+def tmux_first_screen(command: str, ready, env: dict, timeout: float = 60.0, linger: float = 0.0) -> float:
+    """Seconds from starting ``command`` in a new tmux 80×24 until ``ready(screen)``; the app is
+    killed then, or ``linger`` seconds later (a warm-up start: the app writes its caches once the
+    first screen is out, as a user's first start does — tuicrm.formatting, tuicrm.ui.phone_cache)."""
     sock = f"bench-contacts-{uuid.uuid4().hex[:8]}"
     tmux = ["tmux", "-L", sock]
     try:
@@ -179,74 +186,113 @@ def tmux_first_screen(command: str, ready, env: dict, timeout: float = 60.0) -> 
         while time.perf_counter() - start < timeout:
             screen = subprocess.run(tmux + ["capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
             if ready(screen):
-                return time.perf_counter() - start
+                elapsed = time.perf_counter() - start
+                time.sleep(linger)
+                return elapsed
             time.sleep(0.02)
         raise RuntimeError(f"no first screen within {timeout}s: {command}\n{screen}")
     finally:
         subprocess.run(tmux + ["kill-server"], capture_output=True)
 
 
-def fresh_bytecode() -> None:
+def fresh_bytecode(tree: Path = ROOT) -> None:
     """Compile tuicrm's modules to .pyc first, as an install does. Start-up reads the cached
     bytecode; with PYTHONDONTWRITEBYTECODE=1 (set in some shells) Python never refreshes a stale
     .pyc, and every module edited since would be compiled again at each start (≈ 1–2 ms a
     module): the benchmark would time the compiler, not the app."""
     import compileall
 
-    compileall.compile_dir(str(ROOT / "tuicrm"), quiet=1)
+    compileall.compile_dir(str(tree / "tuicrm"), quiet=1)
 
 
-def bench_startup(runs: int) -> list[list[str]]:
+def _tree_env(tree: Path | None) -> dict:
+    """PYTHONPATH for another source tree's tuicrm (--before), run by this interpreter."""
+    return {"PYTHONPATH": str(tree)} if tree is not None else {}
+
+
+def bench_startup(runs: int, before: Path | None = None) -> list[list[str]]:
+    """Bare app, tuicrm (warm), tuicrm's first start ever, and with ``before`` the same warm start
+    of another source tree's tuicrm (e.g. ``git archive main``), interleaved."""
     fresh_bytecode()
+    if before is not None:
+        fresh_bytecode(before)
     tmp = Path(tempfile.mkdtemp(prefix="bench-contacts-"))
     bare = tmp / "bare.py"
     bare.write_text(BARE_APP, encoding="utf-8")
     env = {"TUICRM_CONFIG": str(tmp / "config.toml"), "TUICRM_DATA_DIR": str(tmp / "data"),
            "TUICRM_CACHE_DIR": str(tmp / "cache")}
     py = shlex.quote(sys.executable)
-    crm_cmd = f"{py} -m tuicrm --db {shlex.quote(LARGE_URL)} --user demo --lang en"
+    args = f"--db {shlex.quote(LARGE_URL)} --user demo --lang en"
+    crm_cmd = f"cd {shlex.quote(str(ROOT))} && {py} -m tuicrm {args}"  # -m: the current folder's tuicrm first
+    before_cmd = f"cd {shlex.quote(str(before))} && {py} -m tuicrm {args}" if before is not None else ""
+    before_env = {**env, "TUICRM_CACHE_DIR": str(tmp / "cache-before"), **_tree_env(before)}
     bare_cmd = f"{py} {shlex.quote(str(bare))}"
     crm_ready = lambda s: "Persons · by name" in s and len(PHONE_ROW.findall(s)) >= 3  # noqa: E731
     bare_ready = lambda s: "BASELINE READY" in s and "Name" in s  # noqa: E731
-    # warm the OS caches once for each (the first tuicrm start also writes its dates cache,
-    # tuicrm.formatting, as a user's first start does; "first start" below is without it)
-    tmux_first_screen(bare_cmd, bare_ready, env)
-    tmux_first_screen(crm_cmd, crm_ready, env)
-    crm, base, first = [], [], []
-    for i in range(runs):  # interleaved: all three see the same machine load
+    # warm the OS caches once for each (the first tuicrm start also writes its caches — the
+    # dates, tuicrm.formatting; the first page's phone numbers once it is shown,
+    # tuicrm.ui.phone_cache — as a user's first start does; "first start" below is without them)
+    tmux_first_screen(bare_cmd, bare_ready, env, linger=2.0)
+    tmux_first_screen(crm_cmd, crm_ready, env, linger=2.0)
+    if before is not None:
+        tmux_first_screen(before_cmd, crm_ready, before_env, linger=2.0)
+    crm, base, first, old = [], [], [], []
+    for i in range(runs):  # interleaved: all the series see the same machine load
         series = [
             lambda: base.append(tmux_first_screen(bare_cmd, bare_ready, env)),
             lambda: crm.append(tmux_first_screen(crm_cmd, crm_ready, env)),
             lambda: first.append(tmux_first_screen(crm_cmd, crm_ready, {**env, "TUICRM_CACHE_DIR": str(tmp / f"cold-{i}")})),
         ]
-        for k in range(3):  # the order turns each round: no series always runs right after another
-            series[(i + k) % 3]()
-    b, c, f = statistics.median(base), statistics.median(crm), statistics.median(first)
-    return [
-        ["bare Textual app, one empty DataTable", f"{b * 1000:.0f} ms", f"{min(base) * 1000:.0f}–{max(base) * 1000:.0f}", "1.00×"],
-        ["tuicrm, Contacts list with its first page", f"{c * 1000:.0f} ms", f"{min(crm) * 1000:.0f}–{max(crm) * 1000:.0f}", ratio(c, b)],
-        ["tuicrm, the same, first start (no dates cache)", f"{f * 1000:.0f} ms", f"{min(first) * 1000:.0f}–{max(first) * 1000:.0f}",
-         ratio(f, b)],
+        if before is not None:
+            series.append(lambda: old.append(tmux_first_screen(before_cmd, crm_ready, before_env)))
+        for k in range(len(series)):  # the order turns each round: no series always runs right after another
+            series[(i + k) % len(series)]()
+    b = statistics.median(base)
+
+    def row(label: str, values: list[float]) -> list[str]:
+        m = statistics.median(values)
+        paired = statistics.median(v / w for v, w in zip(values, base))
+        return [label, f"{m * 1000:.0f} ms", f"{min(values) * 1000:.0f}–{max(values) * 1000:.0f}", ratio(m, b),
+                f"{paired:.2f}×"]
+
+    rows = [
+        ["bare Textual app, one empty DataTable", f"{b * 1000:.0f} ms", f"{min(base) * 1000:.0f}–{max(base) * 1000:.0f}", "1.00×", "1.00×"],
+        row("tuicrm, Contacts list with its first page", crm),
+        row("tuicrm, the same, first start (no caches)", first),
     ]
+    if before is not None:
+        rows.append(row(f"before: {before}", old))
+        paired = statistics.median(a / o for a, o in zip(crm, old))
+        rows.append(["tuicrm ÷ before, round by round", f"{(statistics.median(crm) - statistics.median(old)) * 1000:+.0f} ms",
+                     f"faster in {sum(a < o for a, o in zip(crm, old))}/{len(old)}", "", f"{paired:.2f}×"])
+    return rows
 
 
-def bench_phases(runs: int) -> list[list[str]]:
-    """Median time of each phase of a start, in process (see PHASES_APP), interleaved."""
+def bench_phases(runs: int, before: Path | None = None) -> list[list[str]]:
+    """Median time of each phase of a start, in process (see PHASES_APP), interleaved; with
+    ``before``, the same phases of another source tree's tuicrm."""
     fresh_bytecode()
+    if before is not None:
+        fresh_bytecode(before)
     tmp = Path(tempfile.mkdtemp(prefix="bench-phases-"))
     script = tmp / "phases.py"
     script.write_text(PHASES_APP, encoding="utf-8")
     out = tmp / "marks.json"
     env = {"TUICRM_CONFIG": str(tmp / "config.toml"), "TUICRM_DATA_DIR": str(tmp / "data"), "PHASES_OUT": str(out),
-           "TUICRM_CACHE_DIR": str(tmp / "cache"), "PYTHONPATH": str(ROOT)}  # this tree's tuicrm (the script's own folder comes first on sys.path)
+           "TUICRM_CACHE_DIR": str(tmp / "cache")}
     py = shlex.quote(sys.executable)
-    cmds = {"bare": f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} bare",
-            "tuicrm": f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} {shlex.quote(LARGE_URL)}"}
+    trees = {"tuicrm": ROOT} if before is None else {"tuicrm": ROOT, "before": before}
+    cmds = {"bare": (f"cd {shlex.quote(str(ROOT))} && {py} {shlex.quote(str(script))} bare", {})}
+    for name, tree in trees.items():
+        # the tree's tuicrm (the script's own folder comes first on sys.path); its own cache dir
+        cmds[name] = (f"cd {shlex.quote(str(tree))} && {py} {shlex.quote(str(script))} {shlex.quote(LARGE_URL)}",
+                      {"PYTHONPATH": str(tree), "TUICRM_CACHE_DIR": str(tmp / f"cache-{name}")})
     marks: dict[str, list[dict]] = {k: [] for k in cmds}
-    for i in range(runs + 1):  # the first round warms the OS caches
-        for name, cmd in cmds.items():
+    for i in range(runs + 1):  # the first round warms the OS caches and writes the app's caches
+        for name, (cmd, extra) in cmds.items():
             out.unlink(missing_ok=True)
-            tmux_first_screen(cmd + "; sleep 30", lambda _s: out.exists() and out.stat().st_size > 0, env)
+            run_env = {**env, **extra, **({"PHASES_LINGER": "2"} if i == 0 else {})}
+            tmux_first_screen(cmd + "; sleep 30", lambda _s: out.exists() and out.stat().st_size > 0, run_env)
             if i:
                 marks[name].append(json.loads(out.read_text()))
     rows = []
@@ -257,6 +303,21 @@ def bench_phases(runs: int) -> list[list[str]]:
             cpu = statistics.median(m[phase][1] for m in runs_marks)
             rows.append([name, phase, f"{at:.0f} ms", f"+{at - prev:.0f} ms", f"{cpu:.0f} ms", f"+{cpu - prev_cpu:.0f} ms"])
             prev, prev_cpu = at, cpu
+    last = {name: list(runs_marks[0])[-1] for name, runs_marks in marks.items()}
+    for name in trees:  # the whole start against the bare app's: medians, and the median of each round's ratio
+        for i, what in ((0, "wall"), (1, "CPU")):
+            mine = [m[last[name]][i] for m in marks[name]]
+            bare_v = [m[last["bare"]][i] for m in marks["bare"]]
+            rows.append([name, f"{what} to the first screen ÷ bare", ratio(statistics.median(mine), statistics.median(bare_v)),
+                         f"paired {statistics.median(a / b for a, b in zip(mine, bare_v)):.2f}×", "", ""])
+    if before is not None:  # the two trees against each other, round by round
+        for i, what in ((0, "wall"), (1, "CPU")):
+            mine = [m[last["tuicrm"]][i] for m in marks["tuicrm"]]
+            old = [m[last["before"]][i] for m in marks["before"]]
+            diffs = [a - b for a, b in zip(mine, old)]
+            rows.append(["tuicrm", f"{what} to the first screen − before", f"{statistics.median(diffs):+.0f} ms",
+                         f"paired {statistics.median(a / b for a, b in zip(mine, old)):.2f}×",
+                         f"faster in {sum(d < 0 for d in diffs)}/{len(diffs)}", ""])
     return rows
 
 
@@ -402,24 +463,34 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="start-up runs of each app (default 5)")
     ap.add_argument("--queries", type=int, default=40, help="queries per search case (default 40)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--base", type=Path, help="the large base to use (a copy: the app upgrades an older schema), "
+                                              "instead of bench/data/large.db")
+    ap.add_argument("--before", type=Path, help="startup/phases: also time another source tree's tuicrm "
+                                                "(e.g. `git archive main | tar -x -C DIR`), interleaved")
     ap.add_argument("--only", default="startup,search,card,list",
                     help="any of startup,phases,search,card,list (phases: where a start's time goes, in process)")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    ensure_large_base()
+    global LARGE_DB, LARGE_URL
+    if args.base is not None:
+        LARGE_DB = args.base.resolve()
+        LARGE_URL = f"sqlite:///{LARGE_DB}"
+    else:
+        ensure_large_base()
+    before = args.before.resolve() if args.before is not None else None
     print(f"# Contacts benchmarks — {machine()}, base {LARGE_DB} ({LARGE_DB.stat().st_size / 2**30:.1f} GiB)")
     print(f"load average at start: {os.getloadavg()[0]:.1f}\n")
     if "startup" in only:
         print("## Start to first interactive screen (tmux 80×24, median of", args.runs, "interleaved runs)\n")
-        print(md_table(["app", "median", "range", "ratio"], bench_startup(args.runs)), "\n", flush=True)
+        print(md_table(["app", "median", "range", "ratio", "paired"], bench_startup(args.runs, before)), "\n", flush=True)
     if "phases" in only:
         print("## Phases of a start, in process (median of", args.runs, "interleaved runs; since the script's first line;"
               " CPU = process time of all threads, less sensitive to other jobs on the machine)\n")
-        print(md_table(["app", "phase done", "at", "phase", "CPU at", "CPU phase"], bench_phases(args.runs)), "\n", flush=True)
+        print(md_table(["app", "phase done", "at", "phase", "CPU at", "CPU phase"], bench_phases(args.runs, before)), "\n", flush=True)
     if not only & {"search", "card", "list"}:
         print(f"load average at end: {os.getloadavg()[0]:.1f}")
         return
-    db, actor = open_large()
+    db, actor = open_large(LARGE_URL)
     if "search" in only:
         print("## Search (services.search on the large base; goal ≤ 50 ms)\n")
         print(md_table(["query", "n", "median", "p95"], bench_search(actor, args.queries, args.seed)), "\n", flush=True)

@@ -7,7 +7,7 @@ collector ran ≈ 100 times during a start, one of them a full collection over a
 60–100 ms of a ≈ 550 ms start — and nothing it could free (they are all still in use). So
 ``tuicrm.cli.main`` pauses it first thing; it is resumed when the app has shown its first page
 (``CrmApp._after_first_page``), when a subcommand other than the app starts, and in any case
-when ``main`` returns or raises. The app resumes it with one collection (≈ 30–50 ms, 0.2 s after
+when ``main`` returns or raises. The app resumes it with one collection (≈ 30–50 ms, 1 s after
 the first page: a third of what the start allocated is garbage by then) and freezes what
 survives (``gc.freeze``): later collections — while typing a search, say — no longer walk the
 ≈ 70,000 objects the app keeps for its whole life.

@@ -158,6 +158,9 @@ class ContactsScreen(CrmScreen):
             self.update_status()
         if self._results is None:
             self.set_timer(0.3, lambda: self.results)  # after the frame with the rows
+        first_page_shown = getattr(self.app, "first_page_shown", None)  # CrmApp: what waits for the first page
+        if callable(first_page_shown):
+            first_page_shown()
 
     _shown = False
 

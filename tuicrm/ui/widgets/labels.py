@@ -7,7 +7,7 @@ import datetime as dt
 
 from tuicrm import formatting
 from tuicrm.i18n import N_, _
-from tuicrm.services import phones as phone_svc
+from tuicrm.ui import phone_cache
 
 from tuicrm.labels import (  # noqa: E402,F401 - the shared tables, re-exported for the panes
     ACTIVITY_KINDS as _ACTIVITY_KINDS,
@@ -31,7 +31,8 @@ def phone_text(session, e164: str | None, raw: str | None) -> str:
     if not raw and not e164:
         return ""
     s = session.settings
-    return phone_svc.format_phone(e164, raw or "", s.phone_format, s.phone_region or phone_svc.DEFAULT_REGION)
+    # services.phones.format_phone, without importing phonenumbers for numbers already shown once
+    return phone_cache.phone_text(e164, raw or "", s.phone_format, s.phone_region or phone_cache.DEFAULT_REGION)
 
 
 def reason_text(reason: str | None) -> str:
