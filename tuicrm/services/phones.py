@@ -54,7 +54,17 @@ _NON_DIGIT = re.compile(r"\D")
 # a number written with nothing else: every pattern _peel looks for needs a letter, "#", ":" or a
 # separator outside this set, so such a text is its own body (the fast path of _peel)
 _PLAIN = re.compile(r"[0-9+()\- .]*\Z")
+# a plain number ending in a digit, then "доб" (optional "." and single spaces) and 1–7 ASCII digits:
+# _peel_text's patterns give (the number, the digits, no notes, no kind) — its brackets hold no
+# letter (kept), no label or leading text can start before the number's digits, the extension
+# pattern's only possible match is " доб. 12" itself, nothing is left for the trailing-text one
+# (the fast-path test compares both on many such texts and near misses)
+_PLAIN_EXT = re.compile(r"([0-9+()\- .]*[0-9]) ?доб\.? ?([0-9]{1,7})\Z")
 _EXCEL_FLOAT_TEXT = re.compile(r"^\s*(\d{5,17})\.0+\s*$")  # "9161234567.0" from a CSV saved by Excel
+# Below 2**53 every integer is a float, so an integer-valued float's shortest repr (what the Decimal
+# steps of cell_to_text read) is that integer exactly: str(int(value)) gives the same text, without
+# Decimal. Above it repr may round ("1.152921504606847e+18"): those keep the Decimal steps.
+_EXACT_FLOAT_INT = 2.0 ** 53
 MAX_PART_CHARS = 200  # longer text is not one phone number: kept raw and flagged, never regex-scanned
 
 
@@ -78,6 +88,10 @@ class ParsedPhone:
 
 def cell_to_text(value: object) -> str:
     """Excel gives numbers as floats: 9161234567.0 → '9161234567' (never scientific notation)."""
+    if type(value) is str:  # the common case first (the same steps as for any other text, below)
+        text = value.replace("\x00", "") if "\x00" in value else value
+        m = _EXCEL_FLOAT_TEXT.match(text)
+        return m.group(1) if m else text
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -88,15 +102,9 @@ def cell_to_text(value: object) -> str:
         except ValueError:  # more digits than int->str allows: Decimal has no such limit
             return format(Decimal(value), "f")
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return ""
-        try:
-            d = Decimal(repr(value))
-        except InvalidOperation:
-            return str(value)
-        if d == d.to_integral_value():
-            return str(int(d))
-        return format(d, "f")
+        if value.is_integer() and -_EXACT_FLOAT_INT < value < _EXACT_FLOAT_INT:
+            return str(int(value))  # what _float_text gives for these: see _EXACT_FLOAT_INT
+        return _float_text(value)
     text = str(value).replace("\x00", "")  # NUL means nothing in a phone and PostgreSQL text cannot hold it
     m = _EXCEL_FLOAT_TEXT.match(text)
     if m:  # a numeric cell exported to text by Excel: the ".0" is not part of the number
@@ -104,11 +112,31 @@ def cell_to_text(value: object) -> str:
     return text
 
 
+def _float_text(value: float) -> str:
+    """cell_to_text of any float (the integer-valued ones below 2**53 take a shortcut there)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return ""
+    try:
+        d = Decimal(repr(value))
+    except InvalidOperation:
+        return str(value)
+    if d == d.to_integral_value():
+        return str(int(d))
+    return format(d, "f")
+
+
 def split_cell(value: object) -> list[str]:
     """Split a cell into the texts of single numbers; extension-only parts join the previous one."""
     text = cell_to_text(value).strip()
     if not text:
         return []
+    if _SEPARATORS.search(text) is None:  # one piece: _split_text gives [text] (tests compare)
+        return [text]
+    return _split_text(text)
+
+
+def _split_text(text: str) -> list[str]:
+    """split_cell of a stripped, non-empty text, every step taken."""
     pieces = [p.strip() for p in _SEPARATORS.split(text)]
     out: list[str] = []
     for piece in pieces:
@@ -140,6 +168,9 @@ def _peel(text: str) -> tuple[str, str | None, list[str], str | None]:
     body = text.strip()
     if _PLAIN.match(body):  # only ASCII digits and "+()-. ": no label, bracketed note, extension or text
         return body.strip(" ,.;:-–"), None, [], None
+    m = _PLAIN_EXT.match(body)
+    if m:  # a plain number and "доб. 12": see _PLAIN_EXT
+        return m.group(1).strip(" ,.;:-–"), m.group(2), [], None
     return _peel_text(body)
 
 
@@ -199,12 +230,13 @@ def parse_one(text: str, region: str = DEFAULT_REGION) -> ParsedPhone:
 @lru_cache(maxsize=65536)
 def _parse_one(raw: str, region: str) -> ParsedPhone:
     body, ext, notes, kind = _peel(raw)
-    note = "; ".join(n for n in notes if n) or None
+    note = ("; ".join(n for n in notes if n) or None) if notes else None
     digits = _NON_DIGIT.sub("", body)
-    invalid = lambda reason: ParsedPhone(  # noqa: E731
-        raw=raw, e164=None, extension=ext, is_valid=False, reason=reason, kind=kind, note=note, national_digits=digits,
-        typed_digits=digits,
-    )
+
+    def invalid(reason: str) -> ParsedPhone:
+        return ParsedPhone(raw=raw, e164=None, extension=ext, is_valid=False, reason=reason, kind=kind, note=note,
+                           national_digits=digits, typed_digits=digits)
+
     if not digits:
         return invalid("no digits")
     if len(digits) > 17:
@@ -221,6 +253,23 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
         candidate = "+7" + digits
     else:
         candidate = digits
+    if len(candidate) == 12 and candidate[:2] == "+7" and candidate[2] not in "08" and candidate.isascii() \
+            and candidate[2:].isdigit() and _number_type_helper is not None:
+        # the clean "+7" shape (see _parse_candidate): the number is PhoneNumber(7, int(national))
+        # with national = candidate[2:] (no leading zero, so str(int()) gives it back), the tail of
+        # ``digits`` by construction of the candidate; its E.164 is "+7" + national (format_number
+        # prefixes the country code to the national significant number, extensions are not part
+        # of E.164). A valid one is finished here, an invalid one takes the general steps below
+        # for its reason (tests compare both paths).
+        national = candidate[2:]
+        valid, ntype, number_region = _check_nsn(7, national)
+        if valid:
+            if kind is None:
+                if ntype == PhoneNumberType.MOBILE:
+                    kind = "mobile"
+                elif ntype == PhoneNumberType.FIXED_LINE:
+                    kind = "work"
+            return _valid(raw, candidate, ext or None, kind, note, national, number_region, digits)
     try:
         number = _parse_candidate(candidate, region)
     except NumberParseException as exc:
@@ -258,6 +307,21 @@ def _parse_one(raw: str, region: str) -> ParsedPhone:
     )
 
 
+def _valid(raw: str, e164: str, extension: str | None, kind: str | None, note: str | None, national: str,
+           region: str | None, typed: str) -> ParsedPhone:
+    """ParsedPhone(raw=raw, e164=e164, extension=extension, is_valid=True, reason=None, kind=kind,
+    note=note, national_digits=national, region=region, typed_digits=typed), made without the frozen
+    dataclass's __init__ (ten object.__setattr__ calls, a sixth of a number's time): the same fields
+    in the same order in the instance's __dict__ (a test compares the two)."""
+    p = _new(ParsedPhone)
+    p.__dict__.update(raw=raw, e164=e164, extension=extension, is_valid=True, reason=None, kind=kind, note=note,
+                      national_digits=national, region=region, typed_digits=typed)
+    return p
+
+
+_new = object.__new__
+
+
 def _parse_candidate(candidate: str, region: str) -> phonenumbers.PhoneNumber:
     """``phonenumbers.parse`` of a candidate, with a shortcut for the common clean Russian shape.
 
@@ -279,18 +343,36 @@ def _check(number: phonenumbers.PhoneNumber) -> tuple[bool, int, str | None]:
     each metadata's patterns compiled once (``_number_type``)."""
     if _number_type_helper is None:  # pragma: no cover
         return phonenumbers.is_valid_number(number), phonenumbers.number_type(number), phonenumbers.region_code_for_number(number)
-    cc = number.country_code
-    regions = _COUNTRY_REGIONS.get(cc)
-    if regions is None:
+    return _check_nsn(number.country_code, phonenumbers.national_significant_number(number))
+
+
+_REGION_PLANS: dict[int, tuple] = {}  # country code → ((region code, its metadata), …) as phonenumbers lists them
+_REGION_CC: dict[str, int] = {}  # region code → its country code (country_code_for_valid_region)
+
+
+def _region_plan(cc: int) -> tuple | None:
+    """The regions of a country code with their metadata (metadata_for_region of each: loaded once,
+    then the same object every time), None for an unknown code."""
+    plan = _REGION_PLANS.get(cc)
+    if plan is None:
+        regions = _COUNTRY_REGIONS.get(cc)
+        if regions is None:
+            return None
+        plan = _REGION_PLANS[cc] = tuple((r, _Metadata.metadata_for_region(r.upper(), None)) for r in regions)
+    return plan
+
+
+def _check_nsn(cc: int, nsn: str) -> tuple[bool, int, str | None]:
+    """_check of the number with this country code and national significant number."""
+    plan = _region_plan(cc)
+    if plan is None:
         return False, PhoneNumberType.UNKNOWN, None
-    nsn = phonenumbers.national_significant_number(number)
     ntype = None
-    if len(regions) == 1:
-        number_region = regions[0]
+    if len(plan) == 1:
+        number_region = plan[0][0]
     else:  # region_code_for_number: the first region whose leading digits or patterns fit
         number_region = None
-        for region_code in regions:
-            metadata = _Metadata.metadata_for_region(region_code.upper(), None)
+        for region_code, metadata in plan:
             if metadata is None:
                 continue
             if metadata.leading_digits is not None:
@@ -309,9 +391,14 @@ def _check(number: phonenumbers.PhoneNumber) -> tuple[bool, int, str | None]:
         if metadata is None:
             return False, PhoneNumberType.UNKNOWN, number_region
         ntype = _number_type(nsn, metadata)
-    valid = ntype != PhoneNumberType.UNKNOWN and (
-        number_region == _NON_GEO or cc == phonenumbers.country_code_for_valid_region(number_region))
-    return valid, ntype, number_region
+    if ntype == PhoneNumberType.UNKNOWN:
+        return False, ntype, number_region
+    if number_region == _NON_GEO:
+        return True, ntype, number_region
+    region_cc = _REGION_CC.get(number_region)
+    if region_cc is None:
+        region_cc = _REGION_CC[number_region] = phonenumbers.country_code_for_valid_region(number_region)
+    return cc == region_cc, ntype, number_region
 
 
 _PATTERNS: dict[str, re.Pattern] = {}
@@ -349,23 +436,19 @@ def _number_type(nsn: str, metadata) -> int:
             _desc_test(metadata.fixed_line), _desc_test(metadata.mobile), bool(metadata.same_mobile_and_fixed_line_pattern))
     _md, general, special, fixed, mobile, same = plan
     n = len(nsn)
-
-    def fits(test) -> bool:
-        if test is None:
-            return False
-        lengths, pattern = test
-        return (lengths is None or n in lengths) and pattern.fullmatch(nsn) is not None
-
-    if not fits(general):
+    # a test fits when it exists, its lengths (if any) hold n and its pattern matches all of nsn
+    if general is None or (general[0] is not None and n not in general[0]) or general[1].fullmatch(nsn) is None:
         return PhoneNumberType.UNKNOWN
-    for t, test in special:
-        if fits(test):
+    for t, (lengths, pattern) in special:
+        if (lengths is None or n in lengths) and pattern.fullmatch(nsn) is not None:
             return t
-    if fits(fixed):
-        if same or fits(mobile):
+    if fixed is not None and (fixed[0] is None or n in fixed[0]) and fixed[1].fullmatch(nsn) is not None:
+        if same:
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        if mobile is not None and (mobile[0] is None or n in mobile[0]) and mobile[1].fullmatch(nsn) is not None:
             return PhoneNumberType.FIXED_LINE_OR_MOBILE
         return PhoneNumberType.FIXED_LINE
-    if not same and fits(mobile):
+    if not same and mobile is not None and (mobile[0] is None or n in mobile[0]) and mobile[1].fullmatch(nsn) is not None:
         return PhoneNumberType.MOBILE
     return PhoneNumberType.UNKNOWN
 

@@ -1,0 +1,173 @@
+"""The worker's row preparation (importer._parse_row/_pack/_worker_read) after its speed work:
+cell readers chosen once per mapping give the rows the per-cell if/elif chain gave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import random
+
+import pytest
+
+from tuicrm.services import phones as phone_svc
+from tuicrm.services.contacts import normalize_email, split_emails, split_tags
+from tuicrm.transfer import importer, values
+from tuicrm.transfer import mapping as mapping_mod
+
+
+def _reference_cells(ctx, r, cells, mapping):
+    """The per-cell chain _parse_row had before (run 4), verbatim: the reference."""
+    _ = importer._
+    for value, code in zip(cells, mapping):
+        if value is None or not code:
+            continue
+        if code in mapping_mod.PHONE_FIELDS:
+            r.phones.extend(ctx.phones(value, mapping_mod.PHONE_FIELDS[code]))
+        elif code == "company_phone":
+            r.company_phones.extend(ctx.phones(value, None))
+        elif code in ("email", "company_email"):
+            target = r.emails if code == "email" else r.company_emails
+            for e in split_emails(value):
+                address, ok = normalize_email(e)
+                if address:
+                    target.append((address[:254], ok))
+                    if not ok:
+                        r.warnings.append(_("email {value!r} does not look valid; kept as written").format(value=address[:60]))
+        elif code == "tags":
+            r.tags.extend(split_tags(value))
+        elif code == "note":
+            t = phone_svc.cell_to_text(value).strip()
+            if t:
+                r.notes.append(t[:20_000])
+        elif code == "birthday":
+            d, ok = values.to_date(value)
+            if ok:
+                r.birthday = d
+            else:
+                r.warnings.append(_("birthday {value!r} is not a date; left empty").format(value=values.text(value, 40)))
+        elif code == "inn":
+            inn, ok = values.tax_id(value, (10, 12))
+            if not ok:
+                return _("tax id (ИНН) {value!r} must have 10 or 12 digits").format(value=values.text(value, 40))
+            r.inn = inn
+        elif code == "kpp":
+            kpp, ok = values.tax_id(value, (9,))
+            if not ok:
+                return _("KPP {value!r} must have 9 digits").format(value=values.text(value, 40))
+            r.kpp = kpp
+        elif code == "deal_amount":
+            amount, ok = values.money_minor(value)
+            if ok:
+                r.deal_amount = amount
+            else:
+                r.warnings.append(_("amount {value!r} is not a number; left at 0").format(value=values.text(value, 40)))
+        elif code == "owner":
+            name = values.text(value, 200)
+            if name:
+                r.owner_names.append((name, len(r.warnings)))
+        else:
+            t = values.text(value)
+            if code == "full_name":
+                r.full_name = t[:320]
+            elif code == "last_name":
+                r.last = t[:100]
+            elif code == "first_name":
+                r.first = t[:100]
+            elif code == "middle_name":
+                r.middle = t[:100]
+            elif code == "position":
+                r.position = t[:200] or None
+            elif code == "company":
+                r.company = t[:300]
+            elif code in ("address",):
+                r.address = t or None
+            elif code == "site":
+                r.site = t[:300] or None
+            elif code == "industry":
+                r.industry = t[:200] or None
+            elif code == "source":
+                r.source = t[:200] or None
+            elif code == "deal_title":
+                r.deal_title = t[:300]
+            elif code == "deal_stage":
+                r.deal_stage = t[:200]
+    return None
+
+
+def _random_value(rnd: random.Random):
+    return rnd.choice([
+        None, None, "", "Иванов Иван Иванович", "  Пётр   Петров ", "ООО «Ромашка»", "x" * 400, "8 916 123-45-67", "+7 (495) 123-45-67 доб. 12",
+        "тел. 8 916 123 45 67 (Иван); 8 800 555 35 35", "12-34", 9161234567.0, 79161234567.0, 7707083893.0, 7707083893, "7707083893",
+        "770708389", "123456789", 12345678.0, "a@b.ru", "A@B.RU, c@d", "bad@", "<x@y.ru>; z@w.org", "опт, vip", "vip#розница",
+        dt.datetime(1980, 5, 17), dt.date(1990, 1, 2), "17.05.1980", "not a date", 29000.0, "1 500 000,50 ₽", "abc", -5.0, 1.5,
+        "Новая", "Переговоры", "note\nwith lines", "\x00", "1e400", True, 0, float("inf"),
+    ])
+
+
+class _NoCells(importer._Prep):
+    """A _Prep with no cell readers: _parse_row then only runs its steps after the cells."""
+
+    def plan(self, mapping):
+        return []
+
+
+def test_cell_readers_equal_the_per_cell_chain(monkeypatch):
+    rnd = random.Random(3)
+    codes = [f.code for f in mapping_mod.FIELDS] + ["", "unknown_code"]
+    rejected = kept = 0
+    for trial in range(3000):
+        width = rnd.randrange(1, 12)
+        mapping = [rnd.choice(codes) for _ in range(width)] + [""]
+        cells = [_random_value(rnd) for _ in range(rnd.randrange(0, width + 3))]
+        got = importer._parse_row(importer._Prep("RU"), trial, cells, mapping)
+        ref = importer.RowData(trial, cells)
+        reason = _reference_cells(importer._Prep("RU"), ref, cells, mapping)
+        if reason is None:  # the steps after the cells (names, company rows, keys) on the reference's row
+            with monkeypatch.context() as m:
+                m.setattr(importer, "RowData", lambda number, cells_: ref)
+                reason = importer._parse_row(_NoCells("RU"), trial, cells, mapping)
+        if isinstance(got, str):
+            rejected += 1
+            assert got == reason, (cells, mapping)
+        else:
+            kept += 1
+            assert got == reason and got.__dict__ == reason.__dict__, (cells, mapping)
+    assert rejected > 300 and kept > 300
+
+
+def test_every_field_has_a_cell_reader():
+    for f in mapping_mod.FIELDS:
+        assert f.code in importer._CELL_READERS, f.code
+
+
+def test_pack_is_the_fields_in_order():
+    r = importer._parse_row(importer._Prep("RU"), 7, ["Иванов Иван", "ООО Ромашка", "8 916 123 45 67", "a@b.ru", "опт"],
+                            ["full_name", "company", "phone", "email", "tags", ""])
+    assert importer._pack(r) == tuple(getattr(r, f) for f in importer._ROW_FIELDS)
+    assert importer._unpack(importer._pack(r)) == r
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_worker_read_pauses_the_collector_and_restores_it(tmp_path, enabled):
+    path = tmp_path / "t.csv"
+    path.write_text("ФИО;Телефон\n" + "".join(f"Иванов {i};8 916 123 45 {i % 100:02d}\n" for i in range(30)), encoding="utf-8")
+    seen = []
+    real = importer._worker_prepare
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        importer._worker_open(str(path), None, None, True, "en", 10)
+        importer._worker_prepare = spy
+        chunks = []
+        while (got := importer._worker_read(["full_name", "phone", ""], "RU", "en")) is not None:
+            chunks.append(got)
+            assert gc.isenabled() == enabled
+        assert [len(raw) for raw, _prepared in chunks] == [10, 10, 10] and seen == [False, False, False]
+    finally:
+        importer._worker_prepare = real
+        gc.enable() if was else gc.disable()
