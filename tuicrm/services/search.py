@@ -7,6 +7,7 @@ Every path is an index range query; nothing scans a table.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -63,22 +64,96 @@ def _email_refs(text: str, limit: int) -> list[Ref]:
     return list(dict.fromkeys(("person", p) if p else ("company", c) for p, c in rows))
 
 
+_HIGH = "\U0010ffff"  # prefix_range(): every string starting with a prefix is below prefix + this
+_DENSE = 20_000  # persons of a token's companies above which they are found by scanning persons in id order
+
+
 def _token_refs(words: list[str], limit: int) -> list[Ref]:
-    """Cards having a token starting with each word. The longest word drives an index range;
-    every other word is an EXISTS probe on the card's own few tokens (index kind, ref_id), so a
-    short second word ("ста") never intersects two huge ranges."""
+    """Cards having a word starting with each query word: a company by its own tokens, a person by
+    its own tokens or its company's (a person's rows hold its name words only; the company's words
+    are reached through ``person.company_id``).
+
+    The longest word drives; each other word is an EXISTS probe on the card's few tokens (and, for
+    a person, its company's). The hits are the first ``limit * 4`` rows of the index order
+    (token, kind, ref_id) — the order in which the single index range used to deliver them when a
+    person's rows also held its company's words — so the same cards come back. Walked one token
+    value at a time (MIN on the index): within a value, companies (kind 'c') by id, then persons by
+    id — those holding the word themselves (an index range) merged with those whose company holds
+    it (the persons of those companies by id, or, when there are thousands, persons in id order
+    probed for their company), each fetch limited to what is still missing."""
     words = sorted(set(words), key=len, reverse=True)[:6]
     if not words:
         return []
-    T0 = SearchToken
-    query = T0.select(T0.kind, T0.ref_id).where(prefix_range(T0.token, words[0]))
-    for word in words[1:]:
-        Ti = SearchToken.alias()
-        probe = Ti.select(peewee.SQL("1")).where((Ti.kind == T0.kind) & (Ti.ref_id == T0.ref_id) & prefix_range(Ti.token, word))
-        query = query.where(peewee.fn.EXISTS(probe))
+    db = SearchToken._meta.database
+    p = db.param
+    first, rest = words[0], words[1:]
+    wanted = int(limit) * 4
+    def probes(kind: str, ref: str, company: str | None) -> tuple[str, list]:
+        parts, params = [], []
+        for w in rest:
+            own = f"EXISTS (SELECT 1 FROM search_token x WHERE x.kind = {kind} AND x.ref_id = {ref} AND x.token >= {p} AND x.token < {p})"
+            params += [w, w + _HIGH]
+            if company is not None:
+                own = (f"({own} OR EXISTS (SELECT 1 FROM search_token y WHERE y.kind = 'c' AND y.ref_id = {company} "
+                       f"AND y.token >= {p} AND y.token < {p}))")
+                params += [w, w + _HIGH]
+            parts.append(own)
+        return "".join(f" AND {x}" for x in parts), params
+
+    if rest:
+        # companies: own tokens; persons: own tokens or the company's (p.company_id; NULL for a company row)
+        row_sql, row_params = probes("s.kind", "s.ref_id", "p.company_id")
+        rows_q = ("SELECT s.kind, s.ref_id FROM search_token s LEFT JOIN person p ON s.kind = 'p' AND p.id = s.ref_id "
+                  f"WHERE s.token = {p}{row_sql} ORDER BY s.kind, s.ref_id LIMIT {p}")
+    else:
+        row_params = []
+        rows_q = f"SELECT s.kind, s.ref_id FROM search_token s WHERE s.token = {p} ORDER BY s.kind, s.ref_id LIMIT {p}"
+    pers_sql, pers_params = probes("'p'", "q.id", "q.company_id")
+    not_own = f"NOT EXISTS (SELECT 1 FROM search_token o WHERE o.token = {p} AND o.kind = 'p' AND o.ref_id = q.id)"
+    members_q = (f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
+                 f"WHERE c.token = {p} AND c.kind = 'c' LIMIT {_DENSE + 1}")
+    by_person_q = (f"SELECT q.id FROM person q WHERE q.company_id IS NOT NULL AND EXISTS (SELECT 1 FROM search_token c "
+                   f"WHERE c.token = {p} AND c.kind = 'c' AND c.ref_id = q.company_id) AND {not_own}{pers_sql} "
+                   f"ORDER BY q.id LIMIT {p}")
+    next_q = f"SELECT MIN(token) FROM search_token WHERE token >= {p} AND token < {p}"
+    next_after_q = f"SELECT MIN(token) FROM search_token WHERE token > {p} AND token < {p}"
+
+    def via_company(token: str, room: int) -> list[int]:
+        """Persons (by id, at most ``room``) whose company has ``token`` and who match the other
+        words, without the token themselves (those came with the token's own rows)."""
+        members = [pid for (pid,) in db.execute_sql(members_q, [token])]
+        if len(members) > _DENSE:  # a word of thousands of persons' companies: persons in id order
+            return [pid for (pid,) in db.execute_sql(by_person_q, [token, token, *pers_params, room])]
+        members.sort()
+        out: list[int] = []
+        step = 256
+        for i in range(0, len(members), step):  # in id order, a batch at a time, until enough
+            batch = ",".join(str(int(m)) for m in members[i: i + step])
+            out += [pid for (pid,) in db.execute_sql(
+                f"SELECT q.id FROM person q WHERE q.id IN ({batch}) AND {not_own}{pers_sql} ORDER BY q.id",
+                [token, *pers_params])]
+            if len(out) >= room:
+                break
+        return out[:room]
+
     refs: dict[Ref, None] = {}
-    for k, rid in query.limit(limit * 4).tuples():
-        refs.setdefault(("person" if k == "p" else "company", rid), None)
+    taken = 0
+    token = db.execute_sql(next_q, [first, first + _HIGH]).fetchone()[0]
+    while token is not None and taken < wanted:
+        room = wanted - taken
+        got = db.execute_sql(rows_q, [token, *row_params, room]).fetchall()
+        companies = [rid for k, rid in got if k == "c"]
+        persons = [rid for k, rid in got if k == "p"]
+        if len(companies) < room:
+            via = via_company(token, room - len(companies))
+            if via:
+                persons = list(heapq.merge(persons, via))[: room - len(companies)]
+        for rid in companies:
+            refs.setdefault(("company", rid), None)
+        for rid in persons:
+            refs.setdefault(("person", rid), None)
+        taken += len(companies) + len(persons)
+        token = db.execute_sql(next_after_q, [token, first + _HIGH]).fetchone()[0]
     return list(refs)
 
 
