@@ -65,6 +65,7 @@ def _email_refs(text: str, limit: int) -> list[Ref]:
 
 
 _HIGH = "\U0010ffff"  # prefix_range(): every string starting with a prefix is below prefix + this
+_FEW = 5_000  # persons of the companies having a probe word, up to which they are listed in the probe
 _DENSE = 20_000  # persons of a token's companies above which they are found by scanning persons in id order
 
 
@@ -88,12 +89,32 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     p = db.param
     first, rest = words[0], words[1:]
     wanted = int(limit) * 4
-    def probes(kind: str, ref: str, company: str | None) -> tuple[str, list]:
+    # the persons whose company has a word starting with w, when they are few: a person row's probe
+    # for w is then "own word OR one of these ids" (no lookup of the person's company per row).
+    # (kind || '' keeps SQLite on the token range rather than all companies' rows)
+    via_word: dict[str, list[int] | None] = {}
+    for w in rest:
+        ids = [pid for (pid,) in db.execute_sql(
+            f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
+            f"WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' LIMIT {_FEW + 1}", [w, w + _HIGH])]
+        via_word[w] = ids if len(ids) <= _FEW else None
+
+    def probes(kind: str, ref: str, company: str | None, person_row: str | None = None) -> tuple[str, list]:
+        """SQL (and its parameters) for: the card matches every word but the first. ``company`` is
+        the person's company id column (NULL for a company row); ``person_row`` a condition that
+        the row is a person's, for the few-persons form."""
         parts, params = [], []
         for w in rest:
             own = f"EXISTS (SELECT 1 FROM search_token x WHERE x.kind = {kind} AND x.ref_id = {ref} AND x.token >= {p} AND x.token < {p})"
             params += [w, w + _HIGH]
-            if company is not None:
+            few = via_word[w]
+            if company is None:
+                pass
+            elif few is not None:
+                if few:
+                    cond = f"{ref} IN ({','.join(str(int(i)) for i in few)})"
+                    own = f"({own} OR ({person_row} AND {cond}))" if person_row else f"({own} OR {cond})"
+            else:
                 own = (f"({own} OR EXISTS (SELECT 1 FROM search_token y WHERE y.kind = 'c' AND y.ref_id = {company} "
                        f"AND y.token >= {p} AND y.token < {p}))")
                 params += [w, w + _HIGH]
@@ -102,16 +123,17 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
 
     if rest:
         # companies: own tokens; persons: own tokens or the company's (p.company_id; NULL for a company row)
-        row_sql, row_params = probes("s.kind", "s.ref_id", "p.company_id")
-        rows_q = ("SELECT s.kind, s.ref_id FROM search_token s LEFT JOIN person p ON s.kind = 'p' AND p.id = s.ref_id "
+        row_sql, row_params = probes("s.kind", "s.ref_id", "p.company_id", "s.kind = 'p'")
+        join = "" if all(via_word[w] is not None for w in rest) else " LEFT JOIN person p ON s.kind = 'p' AND p.id = s.ref_id"
+        rows_q = (f"SELECT s.kind, s.ref_id FROM search_token s{join} "
                   f"WHERE s.token = {p}{row_sql} ORDER BY s.kind, s.ref_id LIMIT {p}")
     else:
         row_params = []
         rows_q = f"SELECT s.kind, s.ref_id FROM search_token s WHERE s.token = {p} ORDER BY s.kind, s.ref_id LIMIT {p}"
     pers_sql, pers_params = probes("'p'", "q.id", "q.company_id")
     not_own = f"NOT EXISTS (SELECT 1 FROM search_token o WHERE o.token = {p} AND o.kind = 'p' AND o.ref_id = q.id)"
-    members_q = (f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
-                 f"WHERE c.token = {p} AND c.kind = 'c' LIMIT {_DENSE + 1}")
+    members_sql = f"FROM search_token c JOIN person q ON q.company_id = c.ref_id WHERE c.token = {p} AND c.kind = 'c'"
+    count_q = f"SELECT COUNT(*) FROM (SELECT 1 {members_sql} LIMIT {_DENSE + 1}) n"
     by_person_q = (f"SELECT q.id FROM person q WHERE q.company_id IS NOT NULL AND EXISTS (SELECT 1 FROM search_token c "
                    f"WHERE c.token = {p} AND c.kind = 'c' AND c.ref_id = q.company_id) AND {not_own}{pers_sql} "
                    f"ORDER BY q.id LIMIT {p}")
@@ -121,19 +143,20 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     def via_company(token: str, room: int) -> list[int]:
         """Persons (by id, at most ``room``) whose company has ``token`` and who match the other
         words, without the token themselves (those came with the token's own rows)."""
-        members = [pid for (pid,) in db.execute_sql(members_q, [token])]
-        if len(members) > _DENSE:  # a word of thousands of persons' companies: persons in id order
+        n = db.execute_sql(count_q, [token]).fetchone()[0]
+        if n > _DENSE:  # a word of tens of thousands of persons' companies: persons in id order
             return [pid for (pid,) in db.execute_sql(by_person_q, [token, token, *pers_params, room])]
-        members.sort()
+        if not n:
+            return []
+        members = sorted(pid for (pid,) in db.execute_sql(f"SELECT q.id {members_sql}", [token]))
         out: list[int] = []
-        step = 256
-        for i in range(0, len(members), step):  # in id order, a batch at a time, until enough
+        i, step = 0, 256
+        while i < len(members) and len(out) < room:  # in id order, a (growing) batch at a time, until enough
             batch = ",".join(str(int(m)) for m in members[i: i + step])
             out += [pid for (pid,) in db.execute_sql(
                 f"SELECT q.id FROM person q WHERE q.id IN ({batch}) AND {not_own}{pers_sql} ORDER BY q.id",
                 [token, *pers_params])]
-            if len(out) >= room:
-                break
+            i, step = i + step, step * 2
         return out[:room]
 
     refs: dict[Ref, None] = {}
