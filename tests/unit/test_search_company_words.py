@@ -68,13 +68,15 @@ def queries() -> list[list[str]]:
     return qs
 
 
-@pytest.mark.parametrize(("dense", "few"), [(None, None), (3, None), (None, 0), (3, 0)],
-                         ids=["by-company", "persons-in-id-order", "by-company-probe-join", "both"])
-def test_the_same_cards_as_the_old_index(actor, base, monkeypatch, dense, few):
+@pytest.mark.parametrize(("dense", "few", "companies"), [(None, None, None), (3, None, None), (None, 0, 0), (3, 0, 0)],
+                         ids=["by-company", "persons-in-id-order", "probes-in-sql", "all-in-sql"])
+def test_the_same_cards_as_the_old_index(actor, base, monkeypatch, dense, few, companies):
     if dense is not None:  # every company word counts as one of tens of thousands of persons' companies
         monkeypatch.setattr(search, "_DENSE", dense)
     if few is not None:  # no probe word's company persons are few enough to be listed: join the person
         monkeypatch.setattr(search, "_FEW", few)
+    if companies is not None:  # nor its companies: probed in SQL
+        monkeypatch.setattr(search, "_DENSE_COMPANIES", companies)
     checked = overflowing = 0
     for words in queries():
         for limit in (1, 2, 3, 50):

@@ -65,7 +65,8 @@ def _email_refs(text: str, limit: int) -> list[Ref]:
 
 
 _HIGH = "\U0010ffff"  # prefix_range(): every string starting with a prefix is below prefix + this
-_FEW = 5_000  # persons of the companies having a probe word, up to which they are listed in the probe
+_FEW = 2_000  # persons of the companies having a probe word, up to which they are listed in the probe
+_DENSE_COMPANIES = 5_000  # companies having a probe word, up to which they are listed in Python
 _DENSE = 20_000  # persons of a token's companies above which they are found by scanning persons in id order
 
 
@@ -93,21 +94,29 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     # for w is then "own word OR one of these ids" (no lookup of the person's company per row).
     # (kind || '' keeps SQLite on the token range rather than all companies' rows)
     via_word: dict[str, list[int] | None] = {}
+    # the companies having a word starting with w, when not thousands (None: too many to list)
+    comp_word: dict[str, set[int] | None] = {}
+    for w in rest:
+        cids = {cid for (cid,) in db.execute_sql(
+            f"SELECT ref_id FROM search_token c WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' "
+            f"LIMIT {_DENSE_COMPANIES + 1}", [w, w + _HIGH])}
+        comp_word[w] = cids if len(cids) <= _DENSE_COMPANIES else None
     for w in rest:
         ids = [pid for (pid,) in db.execute_sql(
             f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
             f"WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' LIMIT {_FEW + 1}", [w, w + _HIGH])]
         via_word[w] = ids if len(ids) <= _FEW else None
 
-    def probes(kind: str, ref: str, company: str | None, person_row: str | None = None) -> tuple[str, list]:
+    def probes(kind: str, ref: str, company: str | None, person_row: str | None = None, listed: bool = True) -> tuple[str, list]:
         """SQL (and its parameters) for: the card matches every word but the first. ``company`` is
         the person's company id column (NULL for a company row); ``person_row`` a condition that
-        the row is a person's, for the few-persons form."""
+        the row is a person's, for the few-persons form; ``listed=False``: always the company probe
+        (a query that reads the person's row anyway)."""
         parts, params = [], []
         for w in rest:
             own = f"EXISTS (SELECT 1 FROM search_token x WHERE x.kind = {kind} AND x.ref_id = {ref} AND x.token >= {p} AND x.token < {p})"
             params += [w, w + _HIGH]
-            few = via_word[w]
+            few = via_word[w] if listed else None
             if company is None:
                 pass
             elif few is not None:
@@ -130,7 +139,15 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     else:
         row_params = []
         rows_q = f"SELECT s.kind, s.ref_id FROM search_token s WHERE s.token = {p} ORDER BY s.kind, s.ref_id LIMIT {p}"
-    pers_sql, pers_params = probes("'p'", "q.id", "q.company_id")
+    pers_sql, pers_params = probes("'p'", "q.id", "q.company_id", listed=False)
+    # the same for a batch of (id, company_id, m0, m1, …): mK = 1/0 when the company has / lacks word K,
+    # -1 when that is not known (too many companies have it to list them)
+    marked_sql, marked_params = "", []
+    for k, w in enumerate(rest):
+        marked_sql += (f" AND (q.m{k} = 1 OR EXISTS (SELECT 1 FROM search_token x WHERE x.kind = 'p' AND x.ref_id = q.id "
+                       f"AND x.token >= {p} AND x.token < {p}) OR (q.m{k} = -1 AND EXISTS (SELECT 1 FROM search_token y "
+                       f"WHERE y.kind = 'c' AND y.ref_id = q.company_id AND y.token >= {p} AND y.token < {p})))")
+        marked_params += [w, w + _HIGH, w, w + _HIGH]
     not_own = f"NOT EXISTS (SELECT 1 FROM search_token o WHERE o.token = {p} AND o.kind = 'p' AND o.ref_id = q.id)"
     members_sql = f"FROM search_token c JOIN person q ON q.company_id = c.ref_id WHERE c.token = {p} AND c.kind = 'c'"
     count_q = f"SELECT COUNT(*) FROM (SELECT 1 {members_sql} LIMIT {_DENSE + 1}) n"
@@ -148,14 +165,20 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
             return [pid for (pid,) in db.execute_sql(by_person_q, [token, token, *pers_params, room])]
         if not n:
             return []
-        members = sorted(pid for (pid,) in db.execute_sql(f"SELECT q.id {members_sql}", [token]))
+        # (id, company_id) from the person_company_id index alone; the probes then read only
+        # search_token's indexes, never the person rows (random reads all over a large table)
+        # the other words each member's company has (known from comp_word; else probed in SQL)
+        members = sorted(db.execute_sql(f"SELECT q.id, q.company_id {members_sql}", [token]).fetchall())
         out: list[int] = []
         i, step = 0, 256
         while i < len(members) and len(out) < room:  # in id order, a (growing) batch at a time, until enough
-            batch = ",".join(str(int(m)) for m in members[i: i + step])
+            rows = []
+            for pid, cid in members[i: i + step]:
+                marks = ["-1" if comp_word[w] is None else ("1" if cid in comp_word[w] else "0") for w in rest]
+                rows.append(f"({int(pid)}, {int(cid)}{''.join(', ' + m for m in marks)})")
             out += [pid for (pid,) in db.execute_sql(
-                f"SELECT q.id FROM person q WHERE q.id IN ({batch}) AND {not_own}{pers_sql} ORDER BY q.id",
-                [token, *pers_params])]
+                f"WITH q(id, company_id{''.join(f', m{k}' for k in range(len(rest)))}) AS (VALUES {','.join(rows)}) "
+                f"SELECT q.id FROM q WHERE {not_own}{marked_sql} ORDER BY q.id", [token, *marked_params])]
             i, step = i + step, step * 2
         return out[:room]
 
