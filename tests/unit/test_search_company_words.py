@@ -68,14 +68,15 @@ def queries() -> list[list[str]]:
     return qs
 
 
-@pytest.mark.parametrize(("dense", "few", "companies"), [(None, None, None), (3, None, None), (None, 0, 0), (3, 0, 0)],
-                         ids=["by-company", "persons-in-id-order", "probes-in-sql", "all-in-sql"])
+@pytest.mark.parametrize(("dense", "few", "companies"),
+                         [(None, None, None), (3, None, None), (None, 0, 0), (3, 0, 0), (None, None, 2), (None, None, 6)],
+                         ids=["by-company", "persons-in-id-order", "probes-in-sql", "all-in-sql", "companies-cut-2", "companies-cut-6"])
 def test_the_same_cards_as_the_old_index(actor, base, monkeypatch, dense, few, companies):
     if dense is not None:  # every company word counts as one of tens of thousands of persons' companies
         monkeypatch.setattr(search, "_DENSE", dense)
     if few is not None:  # no probe word's company persons are few enough to be listed: join the person
         monkeypatch.setattr(search, "_FEW", few)
-    if companies is not None:  # nor its companies: probed in SQL
+    if companies is not None:  # nor its companies (or only a few): probed in SQL
         monkeypatch.setattr(search, "_DENSE_COMPANIES", companies)
     checked = overflowing = 0
     for words in queries():
@@ -176,3 +177,14 @@ def test_upgrade_from_version_4_keeps_only_the_persons_own_words(blank_url, tmp_
         "search_token_token_kind_ref_id", "search_token_kind_ref_id_token"}
     expected["удал"] = []  # the deleted person's rows are gone (it was never shown: hydrate found no card)
     assert {q: [(h.kind, h.id) for h in search.search(actor, q)] for q in queries} == expected
+
+
+def test_a_cut_list_of_companies_is_not_taken_for_all_of_them(actor, monkeypatch):
+    """The companies having a word starting with "ром" are listed up to _DENSE_COMPANIES; one
+    company with two such words must not make a cut list look complete."""
+    monkeypatch.setattr(search, "_DENSE_COMPANIES", 2)
+    contacts.create_company(actor, "Роман")
+    contacts.create_company(actor, "Ромашка Ромашкин")  # two rows starting with "ром"
+    tele = contacts.create_company(actor, "Телеком Ромб")
+    ivanov = contacts.create_person(actor, full_name="Иванов Иван", company_id=tele)
+    assert search._token_refs(["телеком", "ром"], 50) == old_refs(["телеком", "ром"], 50) == [("company", tele), ("person", ivanov)]

@@ -90,17 +90,18 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     p = db.param
     first, rest = words[0], words[1:]
     wanted = int(limit) * 4
-    # the persons whose company has a word starting with w, when they are few: a person row's probe
-    # for w is then "own word OR one of these ids" (no lookup of the person's company per row).
-    # (kind || '' keeps SQLite on the token range rather than all companies' rows)
+    # For each other word w (kind || '' keeps SQLite on the token range, not on all companies' rows):
+    # comp_word[w] — the companies having a word starting with w, when not thousands (else None);
+    # via_word[w] — the persons of those companies, when few: a person row's probe for w is then
+    # "own word OR one of these ids" (no lookup of the person's company for each row).
     via_word: dict[str, list[int] | None] = {}
-    # the companies having a word starting with w, when not thousands (None: too many to list)
     comp_word: dict[str, set[int] | None] = {}
     for w in rest:
-        cids = {cid for (cid,) in db.execute_sql(
+        rows = db.execute_sql(
             f"SELECT ref_id FROM search_token c WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' "
-            f"LIMIT {_DENSE_COMPANIES + 1}", [w, w + _HIGH])}
-        comp_word[w] = cids if len(cids) <= _DENSE_COMPANIES else None
+            f"LIMIT {_DENSE_COMPANIES + 1}", [w, w + _HIGH]).fetchall()
+        # complete only if the LIMIT was not reached (count rows: a company may have two such words)
+        comp_word[w] = {cid for (cid,) in rows} if len(rows) <= _DENSE_COMPANIES else None
     for w in rest:
         ids = [pid for (pid,) in db.execute_sql(
             f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
@@ -166,8 +167,8 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
         if not n:
             return []
         # (id, company_id) from the person_company_id index alone; the probes then read only
-        # search_token's indexes, never the person rows (random reads all over a large table)
-        # the other words each member's company has (known from comp_word; else probed in SQL)
+        # search_token's indexes, never the person rows (random reads all over a large table);
+        # whether each member's company has each other word is known from comp_word (else probed)
         members = sorted(db.execute_sql(f"SELECT q.id, q.company_id {members_sql}", [token]).fetchall())
         out: list[int] = []
         i, step = 0, 256
