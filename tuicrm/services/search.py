@@ -95,29 +95,32 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     # via_word[w] — the persons of those companies, when few: a person row's probe for w is then
     # "own word OR one of these ids" (no lookup of the person's company for each row).
     via_word: dict[str, list[int] | None] = {}
-    comp_word: dict[str, set[int] | None] = {}
-    for w in rest:
-        rows = db.execute_sql(
-            f"SELECT ref_id FROM search_token c WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' "
-            f"LIMIT {_DENSE_COMPANIES + 1}", [w, w + _HIGH]).fetchall()
-        # complete only if the LIMIT was not reached (count rows: a company may have two such words)
-        comp_word[w] = {cid for (cid,) in rows} if len(rows) <= _DENSE_COMPANIES else None
+    comp_word: dict[str, set[int] | None] = {}  # filled when first needed (via_company)
+
+    def companies_with(w: str) -> set[int] | None:
+        if w not in comp_word:
+            rows = db.execute_sql(
+                f"SELECT ref_id FROM search_token c WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' "
+                f"LIMIT {_DENSE_COMPANIES + 1}", [w, w + _HIGH]).fetchall()
+            # complete only if the LIMIT was not reached (count rows: a company may have two such words)
+            comp_word[w] = {cid for (cid,) in rows} if len(rows) <= _DENSE_COMPANIES else None
+        return comp_word[w]
+
     for w in rest:
         ids = [pid for (pid,) in db.execute_sql(
             f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
             f"WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' LIMIT {_FEW + 1}", [w, w + _HIGH])]
         via_word[w] = ids if len(ids) <= _FEW else None
 
-    def probes(kind: str, ref: str, company: str | None, person_row: str | None = None, listed: bool = True) -> tuple[str, list]:
+    def probes(kind: str, ref: str, company: str | None, person_row: str | None = None) -> tuple[str, list]:
         """SQL (and its parameters) for: the card matches every word but the first. ``company`` is
         the person's company id column (NULL for a company row); ``person_row`` a condition that
-        the row is a person's, for the few-persons form; ``listed=False``: always the company probe
-        (a query that reads the person's row anyway)."""
+        the row is a person's, for the few-persons form."""
         parts, params = [], []
         for w in rest:
             own = f"EXISTS (SELECT 1 FROM search_token x WHERE x.kind = {kind} AND x.ref_id = {ref} AND x.token >= {p} AND x.token < {p})"
             params += [w, w + _HIGH]
-            few = via_word[w] if listed else None
+            few = via_word[w]
             if company is None:
                 pass
             elif few is not None:
@@ -140,7 +143,6 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     else:
         row_params = []
         rows_q = f"SELECT s.kind, s.ref_id FROM search_token s WHERE s.token = {p} ORDER BY s.kind, s.ref_id LIMIT {p}"
-    pers_sql, pers_params = probes("'p'", "q.id", "q.company_id", listed=False)
     # the same for a batch of (id, company_id, m0, m1, …): mK = 1/0 when the company has / lacks word K,
     # -1 when that is not known (too many companies have it to list them)
     marked_sql, marked_params = "", []
@@ -152,8 +154,9 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
     not_own = f"NOT EXISTS (SELECT 1 FROM search_token o WHERE o.token = {p} AND o.kind = 'p' AND o.ref_id = q.id)"
     members_sql = f"FROM search_token c JOIN person q ON q.company_id = c.ref_id WHERE c.token = {p} AND c.kind = 'c'"
     count_q = f"SELECT COUNT(*) FROM (SELECT 1 {members_sql} LIMIT {_DENSE + 1}) n"
+    listed_sql, listed_params = probes("'p'", "q.id", "q.company_id")  # the few persons' ids where listed
     by_person_q = (f"SELECT q.id FROM person q WHERE q.company_id IS NOT NULL AND EXISTS (SELECT 1 FROM search_token c "
-                   f"WHERE c.token = {p} AND c.kind = 'c' AND c.ref_id = q.company_id) AND {not_own}{pers_sql} "
+                   f"WHERE c.token = {p} AND c.kind = 'c' AND c.ref_id = q.company_id) AND {not_own}{listed_sql} "
                    f"ORDER BY q.id LIMIT {p}")
     next_q = f"SELECT MIN(token) FROM search_token WHERE token >= {p} AND token < {p}"
     next_after_q = f"SELECT MIN(token) FROM search_token WHERE token > {p} AND token < {p}"
@@ -163,7 +166,7 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
         words, without the token themselves (those came with the token's own rows)."""
         n = db.execute_sql(count_q, [token]).fetchone()[0]
         if n > _DENSE:  # a word of tens of thousands of persons' companies: persons in id order
-            return [pid for (pid,) in db.execute_sql(by_person_q, [token, token, *pers_params, room])]
+            return [pid for (pid,) in db.execute_sql(by_person_q, [token, token, *listed_params, room])]
         if not n:
             return []
         # (id, company_id) from the person_company_id index alone; the probes then read only
@@ -174,8 +177,9 @@ def _token_refs(words: list[str], limit: int) -> list[Ref]:
         i, step = 0, 256
         while i < len(members) and len(out) < room:  # in id order, a (growing) batch at a time, until enough
             rows = []
+            listed = [companies_with(w) for w in rest]
             for pid, cid in members[i: i + step]:
-                marks = ["-1" if comp_word[w] is None else ("1" if cid in comp_word[w] else "0") for w in rest]
+                marks = ["-1" if c is None else ("1" if cid in c else "0") for c in listed]
                 rows.append(f"({int(pid)}, {int(cid)}{''.join(', ' + m for m in marks)})")
             out += [pid for (pid,) in db.execute_sql(
                 f"WITH q(id, company_id{''.join(f', m{k}' for k in range(len(rest)))}) AS (VALUES {','.join(rows)}) "
