@@ -264,10 +264,7 @@ def generate(url: str, *, scale: float = 1.0, seed: int = 1, replace: bool = Fal
                 yield (word, "c", cid)
         for pid in range(1, n_pers + 1):
             last, first, middle = pers_names[pid]
-            own = tokens(f"{last} {first} {middle}")
-            cid = pers_company[pid]
-            words = own + ([t for t in comp_tokens[cid] if t not in own] if cid else [])
-            for word in words:
+            for word in tokens(f"{last} {first} {middle}"):  # its name's words only (schema version 5)
                 yield (word, "p", pid)
 
     load("search tokens", SearchToken, ["token", "kind", "ref_id"], search_tokens())

@@ -61,6 +61,8 @@ def test_import_creates_links_normalizes_and_reports(session, actor, sheet):
     # the search index is the same as the services build it
     hits = search.search(actor, "ромашка петр")
     assert [h.id for h in hits if h.kind == "person"] == [Person.get(Person.last_name == "Петров").id]
+    petrov_rows = SearchToken.select(SearchToken.token).where((SearchToken.kind == "p") & (SearchToken.ref_id == hits[0].id))
+    assert sorted(t for (t,) in petrov_rows.tuples()) == ["петр", "петров"]  # its name's words, not its company's
     assert search.search(actor, "916 765-43-21")[0].name == "Петров Пётр"
     kinds = {p.kind for p in rep.problems}
     assert kinds == {"rejected", "warning"}

@@ -100,8 +100,10 @@ def test_merge_companies_moves_persons(actor):
     assert Activity.select().where(Activity.company == keep).count() == 1
     assert Deal.select().where(Deal.company == keep).count() == 1
     assert Note.select().where(Note.company == keep).count() == 1
-    # the people's search words now carry the survivor's name
-    assert SearchToken.select().where((SearchToken.kind == "p") & (SearchToken.ref_id == people[0]) & (SearchToken.token == "ромашка")).exists()
+    # the people are found by the survivor's name (its own rows; the people's rows hold their names)
+    assert people[0] in [h.id for h in search.search(actor, "ромашка сотрудник") if h.kind == "person"]
+    assert people[0] not in [h.id for h in search.search(actor, "ооо сотрудник") if h.kind == "person"]  # the dropped one's word
+    assert not SearchToken.select().where((SearchToken.kind == "p") & (SearchToken.ref_id == people[0]) & (SearchToken.token == "ромашка")).exists()
 
 
 def test_merge_refuses_bad_input(actor, two_people):

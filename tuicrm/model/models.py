@@ -245,7 +245,11 @@ class Email(BaseModel):
 class SearchToken(BaseModel):
     """Inverted index of name words for prefix search in any word order on both engines.
 
-    ``kind`` is 'p' (person) or 'c' (company); a person's tokens include its company's words.
+    ``kind`` is 'p' (person) or 'c' (company); ``ref_id`` the card's id. A card's rows are the
+    words of its own name (``services.base.tokens``) — a person's do not repeat its company's:
+    search reaches a person by its company's words through the company's 'c' rows and
+    ``person.company_id`` (schema version 5). ``(kind, ref_id, token)`` answers search's
+    per-card probes from the index alone.
     """
 
     token = CharField(max_length=64)
@@ -256,7 +260,7 @@ class SearchToken(BaseModel):
         primary_key = False
         indexes = (
             (("token", "kind", "ref_id"), False),
-            (("kind", "ref_id"), False),
+            (("kind", "ref_id", "token"), False),
         )
 
 

@@ -71,32 +71,23 @@ def compose_full_name(last: str, first: str, middle: str) -> str:
 
 
 def reindex_person(person_id: int) -> None:
-    row = (
-        Person.select(Person.full_name, Person.position, Company.name)
-        .join(Company, peewee.JOIN.LEFT_OUTER, on=(Person.company == Company.id))
-        .where(Person.id == person_id)
-        .tuples()
-        .first()
-    )
+    """A person's SearchToken rows: the words of its name (its company's words are the company's
+    rows; search joins them through ``person.company_id``)."""
+    full_name = Person.select(Person.full_name).where(Person.id == person_id).scalar()
     SearchToken.delete().where((SearchToken.kind == "p") & (SearchToken.ref_id == person_id)).execute()
-    if row is None:
-        return
-    full_name, _position, company_name = row
-    words = tokens(full_name) + [t for t in tokens(company_name) if t not in tokens(full_name)]
+    words = tokens(full_name) if full_name is not None else []
     if words:
         SearchToken.insert_many([(w, "p", person_id) for w in words], fields=[SearchToken.token, SearchToken.kind, SearchToken.ref_id]).execute()
 
 
-def reindex_company(company_id: int, with_persons: bool = False) -> None:
+def reindex_company(company_id: int) -> None:
+    """A company's SearchToken rows: the words of its name. Its persons' rows do not change."""
     name = Company.select(Company.name).where(Company.id == company_id).scalar()
     SearchToken.delete().where((SearchToken.kind == "c") & (SearchToken.ref_id == company_id)).execute()
     if name is not None:
         words = tokens(name)
         if words:
             SearchToken.insert_many([(w, "c", company_id) for w in words], fields=[SearchToken.token, SearchToken.kind, SearchToken.ref_id]).execute()
-    if with_persons:
-        for (pid,) in Person.select(Person.id).where(Person.company == company_id).tuples():
-            reindex_person(pid)
 
 
 # --- phones and emails -------------------------------------------------------------------------
@@ -420,7 +411,7 @@ def update_person(actor: Actor, person_id: int, expected_version: int | None, **
     with write_tx():
         changed = diff(person, changes)
         version = versioned_update(Person, person_id, expected_version, changes)
-        if "full_name" in changes or "company" in changes:
+        if "full_name" in changes:
             reindex_person(person_id)
         audit(actor, Entity.PERSON, person_id, "update", changed)
     return version
@@ -444,7 +435,7 @@ def update_company(actor: Actor, company_id: int, expected_version: int | None, 
         changed = diff(company, changes)
         version = versioned_update(Company, company_id, expected_version, changes)
         if "name" in changes:
-            reindex_company(company_id, with_persons=True)
+            reindex_company(company_id)
         audit(actor, Entity.COMPANY, company_id, "update", changed)
     return version
 
@@ -1230,7 +1221,7 @@ def merge(actor: Actor, kind: str, keep_id: int, drop_id: int, *, keep_version: 
             touch_clients(keep_id, None)
             touch_clients(drop_id, None)
         else:
-            reindex_company(keep_id, with_persons=True)
+            reindex_company(keep_id)
             touch_clients(None, keep_id)
             touch_clients(None, drop_id)
         summary = {"merged": [drop_id, keep_id], "moved": moved.__dict__, "duplicates": duplicates,

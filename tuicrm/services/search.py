@@ -7,6 +7,7 @@ Every path is an index range query; nothing scans a table.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -63,22 +64,147 @@ def _email_refs(text: str, limit: int) -> list[Ref]:
     return list(dict.fromkeys(("person", p) if p else ("company", c) for p, c in rows))
 
 
+_HIGH = "\U0010ffff"  # prefix_range(): every string starting with a prefix is below prefix + this
+_FEW = 2_000  # persons of the companies having a probe word, up to which they are listed in the probe
+_DENSE_COMPANIES = 5_000  # companies having a probe word, up to which they are listed in Python
+_DENSE = 20_000  # persons of a token's companies above which they are found by scanning persons in id order
+
+
 def _token_refs(words: list[str], limit: int) -> list[Ref]:
-    """Cards having a token starting with each word. The longest word drives an index range;
-    every other word is an EXISTS probe on the card's own few tokens (index kind, ref_id), so a
-    short second word ("ста") never intersects two huge ranges."""
+    """Cards having a word starting with each query word: a company by its own tokens, a person by
+    its own tokens or its company's (a person's rows hold its name words only; the company's words
+    are reached through ``person.company_id``).
+
+    The longest word drives; each other word is an EXISTS probe on the card's few tokens (and, for
+    a person, its company's). The hits are the first ``limit * 4`` rows of the index order
+    (token, kind, ref_id) — the order in which the single index range used to deliver them when a
+    person's rows also held its company's words — so the same cards come back. Walked one token
+    value at a time (MIN on the index): within a value, companies (kind 'c') by id, then persons by
+    id — those holding the word themselves (an index range) merged with those whose company holds
+    it (the persons of those companies by id, or, when there are thousands, persons in id order
+    probed for their company), each fetch limited to what is still missing."""
     words = sorted(set(words), key=len, reverse=True)[:6]
     if not words:
         return []
-    T0 = SearchToken
-    query = T0.select(T0.kind, T0.ref_id).where(prefix_range(T0.token, words[0]))
-    for word in words[1:]:
-        Ti = SearchToken.alias()
-        probe = Ti.select(peewee.SQL("1")).where((Ti.kind == T0.kind) & (Ti.ref_id == T0.ref_id) & prefix_range(Ti.token, word))
-        query = query.where(peewee.fn.EXISTS(probe))
+    db = SearchToken._meta.database
+    p = db.param
+    first, rest = words[0], words[1:]
+    wanted = int(limit) * 4
+    # For each other word w (kind || '' keeps SQLite on the token range, not on all companies' rows):
+    # comp_word[w] — the companies having a word starting with w, when not thousands (else None);
+    # via_word[w] — the persons of those companies, when few: a person row's probe for w is then
+    # "own word OR one of these ids" (no lookup of the person's company for each row).
+    via_word: dict[str, list[int] | None] = {}
+    comp_word: dict[str, set[int] | None] = {}  # filled when first needed (via_company)
+
+    def companies_with(w: str) -> set[int] | None:
+        if w not in comp_word:
+            rows = db.execute_sql(
+                f"SELECT ref_id FROM search_token c WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' "
+                f"LIMIT {_DENSE_COMPANIES + 1}", [w, w + _HIGH]).fetchall()
+            # complete only if the LIMIT was not reached (count rows: a company may have two such words)
+            comp_word[w] = {cid for (cid,) in rows} if len(rows) <= _DENSE_COMPANIES else None
+        return comp_word[w]
+
+    for w in rest:
+        ids = [pid for (pid,) in db.execute_sql(
+            f"SELECT q.id FROM search_token c JOIN person q ON q.company_id = c.ref_id "
+            f"WHERE c.token >= {p} AND c.token < {p} AND c.kind || '' = 'c' LIMIT {_FEW + 1}", [w, w + _HIGH])]
+        via_word[w] = ids if len(ids) <= _FEW else None
+
+    def probes(kind: str, ref: str, company: str | None, person_row: str | None = None) -> tuple[str, list]:
+        """SQL (and its parameters) for: the card matches every word but the first. ``company`` is
+        the person's company id column (NULL for a company row); ``person_row`` a condition that
+        the row is a person's, for the few-persons form."""
+        parts, params = [], []
+        for w in rest:
+            own = f"EXISTS (SELECT 1 FROM search_token x WHERE x.kind = {kind} AND x.ref_id = {ref} AND x.token >= {p} AND x.token < {p})"
+            params += [w, w + _HIGH]
+            few = via_word[w]
+            if company is None:
+                pass
+            elif few is not None:
+                if few:
+                    cond = f"{ref} IN ({','.join(str(int(i)) for i in few)})"
+                    own = f"({own} OR ({person_row} AND {cond}))" if person_row else f"({own} OR {cond})"
+            else:
+                own = (f"({own} OR EXISTS (SELECT 1 FROM search_token y WHERE y.kind = 'c' AND y.ref_id = {company} "
+                       f"AND y.token >= {p} AND y.token < {p}))")
+                params += [w, w + _HIGH]
+            parts.append(own)
+        return "".join(f" AND {x}" for x in parts), params
+
+    if rest:
+        # companies: own tokens; persons: own tokens or the company's (p.company_id; NULL for a company row)
+        row_sql, row_params = probes("s.kind", "s.ref_id", "p.company_id", "s.kind = 'p'")
+        join = "" if all(via_word[w] is not None for w in rest) else " LEFT JOIN person p ON s.kind = 'p' AND p.id = s.ref_id"
+        rows_q = (f"SELECT s.kind, s.ref_id FROM search_token s{join} "
+                  f"WHERE s.token = {p}{row_sql} ORDER BY s.kind, s.ref_id LIMIT {p}")
+    else:
+        row_params = []
+        rows_q = f"SELECT s.kind, s.ref_id FROM search_token s WHERE s.token = {p} ORDER BY s.kind, s.ref_id LIMIT {p}"
+    # the same for a batch of (id, company_id, m0, m1, …): mK = 1/0 when the company has / lacks word K,
+    # -1 when that is not known (too many companies have it to list them)
+    marked_sql, marked_params = "", []
+    for k, w in enumerate(rest):
+        marked_sql += (f" AND (q.m{k} = 1 OR EXISTS (SELECT 1 FROM search_token x WHERE x.kind = 'p' AND x.ref_id = q.id "
+                       f"AND x.token >= {p} AND x.token < {p}) OR (q.m{k} = -1 AND EXISTS (SELECT 1 FROM search_token y "
+                       f"WHERE y.kind = 'c' AND y.ref_id = q.company_id AND y.token >= {p} AND y.token < {p})))")
+        marked_params += [w, w + _HIGH, w, w + _HIGH]
+    not_own = f"NOT EXISTS (SELECT 1 FROM search_token o WHERE o.token = {p} AND o.kind = 'p' AND o.ref_id = q.id)"
+    members_sql = f"FROM search_token c JOIN person q ON q.company_id = c.ref_id WHERE c.token = {p} AND c.kind = 'c'"
+    count_q = f"SELECT COUNT(*) FROM (SELECT 1 {members_sql} LIMIT {_DENSE + 1}) n"
+    listed_sql, listed_params = probes("'p'", "q.id", "q.company_id")  # the few persons' ids where listed
+    by_person_q = (f"SELECT q.id FROM person q WHERE q.company_id IS NOT NULL AND EXISTS (SELECT 1 FROM search_token c "
+                   f"WHERE c.token = {p} AND c.kind = 'c' AND c.ref_id = q.company_id) AND {not_own}{listed_sql} "
+                   f"ORDER BY q.id LIMIT {p}")
+    next_q = f"SELECT MIN(token) FROM search_token WHERE token >= {p} AND token < {p}"
+    next_after_q = f"SELECT MIN(token) FROM search_token WHERE token > {p} AND token < {p}"
+
+    def via_company(token: str, room: int) -> list[int]:
+        """Persons (by id, at most ``room``) whose company has ``token`` and who match the other
+        words, without the token themselves (those came with the token's own rows)."""
+        n = db.execute_sql(count_q, [token]).fetchone()[0]
+        if n > _DENSE:  # a word of tens of thousands of persons' companies: persons in id order
+            return [pid for (pid,) in db.execute_sql(by_person_q, [token, token, *listed_params, room])]
+        if not n:
+            return []
+        # (id, company_id) from the person_company_id index alone; the probes then read only
+        # search_token's indexes, never the person rows (random reads all over a large table);
+        # whether each member's company has each other word is known from comp_word (else probed)
+        members = sorted(db.execute_sql(f"SELECT q.id, q.company_id {members_sql}", [token]).fetchall())
+        out: list[int] = []
+        i, step = 0, 256
+        while i < len(members) and len(out) < room:  # in id order, a (growing) batch at a time, until enough
+            rows = []
+            listed = [companies_with(w) for w in rest]
+            for pid, cid in members[i: i + step]:
+                marks = ["-1" if c is None else ("1" if cid in c else "0") for c in listed]
+                rows.append(f"({int(pid)}, {int(cid)}{''.join(', ' + m for m in marks)})")
+            out += [pid for (pid,) in db.execute_sql(
+                f"WITH q(id, company_id{''.join(f', m{k}' for k in range(len(rest)))}) AS (VALUES {','.join(rows)}) "
+                f"SELECT q.id FROM q WHERE {not_own}{marked_sql} ORDER BY q.id", [token, *marked_params])]
+            i, step = i + step, step * 2
+        return out[:room]
+
     refs: dict[Ref, None] = {}
-    for k, rid in query.limit(limit * 4).tuples():
-        refs.setdefault(("person" if k == "p" else "company", rid), None)
+    taken = 0
+    token = db.execute_sql(next_q, [first, first + _HIGH]).fetchone()[0]
+    while token is not None and taken < wanted:
+        room = wanted - taken
+        got = db.execute_sql(rows_q, [token, *row_params, room]).fetchall()
+        companies = [rid for k, rid in got if k == "c"]
+        persons = [rid for k, rid in got if k == "p"]
+        if len(companies) < room:
+            via = via_company(token, room - len(companies))
+            if via:
+                persons = list(heapq.merge(persons, via))[: room - len(companies)]
+        for rid in companies:
+            refs.setdefault(("company", rid), None)
+        for rid in persons:
+            refs.setdefault(("person", rid), None)
+        taken += len(companies) + len(persons)
+        token = db.execute_sql(next_after_q, [token, first + _HIGH]).fetchone()[0]
     return list(refs)
 
 

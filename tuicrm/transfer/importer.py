@@ -551,7 +551,6 @@ class Card:
     email_pos: int = 0
     company: "Card | None" = None  # a person's company card
     touched: bool = False  # something was added or changed
-    reindex: bool = False
     rev: int = 0  # a new card's additions so far (a field filled, a phone/email/tag/note, its company)
     key: str = ""  # a new card's search_key of its name
     words: list = field(default_factory=list)  # a new person's search words of its name
@@ -777,8 +776,6 @@ class _Chunk:
                     card.changes[k] = v
                     card.before.setdefault(k, card.fields.get(k))
                     card.touched = True
-                    if k == "company":
-                        card.reindex = True
                 elif not _same(cur, v):
                     if k == "owner" and values_.get("owner") == ctx.actor.user_id:
                         continue
@@ -902,7 +899,7 @@ class _Chunk:
                             person.company = company
                             person.changes["company"] = company  # resolved to an id at flush
                             person.before.setdefault("company", None)
-                            person.touched = person.reindex = True
+                            person.touched = True
                         elif person.fields.get("company") is not None:
                             conflicts.append(_("company: the card is linked to another company (kept it)"))
                     else:
@@ -999,10 +996,7 @@ class _Chunk:
             toks = []
             for p, pid in zip(self.persons, ids):
                 p.id, p.fresh = pid, False
-                words = p.words  # _key_tokens(p.key), from the row that made the card
-                if p.company is not None:
-                    words = list(dict.fromkeys(words + ctx.name_tokens(p.company.fields.get("name"))))
-                toks += [(w, "p", pid) for w in words]
+                toks += [(w, "p", pid) for w in p.words]  # its name's words (_key_tokens(p.key)); not the company's
             _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.persons_created += len(self.persons)
         # merged cards
@@ -1020,11 +1014,6 @@ class _Chunk:
                     card.fields.update(changes)
                     card.changes = {}
                     card.before = {}
-                if card.reindex:
-                    from tuicrm.services.contacts import reindex_person
-
-                    reindex_person(card.id)
-                    card.reindex = False
                 if card.touched and not card.new:
                     if kind == "company":
                         rep.companies_merged += 1

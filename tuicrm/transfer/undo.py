@@ -28,7 +28,6 @@ from tuicrm.model import (
 )
 from tuicrm.model.enums import ImportStatus
 from tuicrm.services.base import Actor, Forbidden, NotFound, ServiceError, audit
-from tuicrm.services.contacts import reindex_person
 
 _CHILD = {"phone": Phone, "email": Email, "person_tag": PersonTag, "company_tag": CompanyTag}
 
@@ -78,8 +77,6 @@ def undo_batch(actor: Actor, batch_id: int) -> UndoReport:
             if changes:
                 model.update(**changes, updated_at=utcnow(), row_version=model.row_version + 1).where(model.id == rec.id).execute()
                 rep.cards_reverted += 1
-                if item.entity == "person" and "company" in changes:
-                    reindex_person(rec.id)
                 audit(actor, item.entity, rec.id, "undo_import", {"batch": [batch_id, None]})
         # 2. children added to cards that existed before
         for entity, model in _CHILD.items():
@@ -93,10 +90,8 @@ def undo_batch(actor: Actor, batch_id: int) -> UndoReport:
         rep.persons_deleted = Person.delete().where(Person.import_batch == batch_id).execute()
         cids = Company.select(Company.id).where(Company.import_batch == batch_id)
         SearchToken.delete().where((SearchToken.kind == "c") & SearchToken.ref_id.in_(cids)).execute()
-        affected = [pid for (pid,) in Person.select(Person.id).where(Person.company.in_(cids)).tuples()]
+        # persons left in them get company NULL (ON DELETE SET NULL); their rows hold only their names
         rep.companies_deleted = Company.delete().where(Company.import_batch == batch_id).execute()
-        for pid in affected:
-            reindex_person(pid)
         # 4. tags the import created and nothing uses now
         tag_ids = ImportItem.select(ImportItem.entity_id).where((ImportItem.batch == batch_id) & (ImportItem.entity == "tag"))
         for (tid,) in Tag.select(Tag.id).where(Tag.id.in_(tag_ids)).tuples():

@@ -15,6 +15,7 @@ NAMES = [
     "m0002_report_index",
     "m0003_stage_entered_at",
     "m0004_activity_day",
+    "m0005_person_tokens_own",
 ]
 
 
