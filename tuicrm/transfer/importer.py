@@ -256,18 +256,7 @@ class _Ctx:
         # the value the driver gets for ``now``: on SQLite the text its datetime adapter makes
         # (isoformat with a space), converted once instead of once per inserted row
         self.now_db = self.now.isoformat(" ") if isinstance(_raw_db(), peewee.SqliteDatabase) else self.now
-        self.company_tokens: dict[str, list[str]] = {}
         self.key = self.prep.key  # search_key of texts that recur (company names, tags), cached
-
-    def name_tokens(self, name: str | None) -> list[str]:
-        """Search words of a company name (each of its persons repeats them)."""
-        name = name or ""
-        t = self.company_tokens.get(name)
-        if t is None:
-            if len(self.company_tokens) > KEY_CACHE_MAX:
-                self.company_tokens.clear()
-            t = self.company_tokens[name] = tokens(name)
-        return t
 
     def keep_company(self, card) -> None:
         if len(self.company_cards) >= COMPANY_CARDS_MAX:
@@ -589,10 +578,10 @@ class _Chunk:
         self.base_c_name: dict[str, list[int]] = {}
         sql = lookup_sql()
         if inns:
-            for cid, inn in _select_in(sql["company_inn"], inns):
+            for cid, inn in sorted(_select_in(sql["company_inn"], inns)):  # by id (lookup_sql)
                 self.base_c_inn.setdefault(inn, []).append(cid)
         if names:
-            for cid, key in _select_in(sql["company_name"], names):
+            for cid, key in sorted(_select_in(sql["company_name"], names)):
                 self.base_c_name.setdefault(key, []).append(cid)
         e164s = list({e for r in rows for e in r.e164s})
         emails = list({a for r in rows for a in r.email_keys})
@@ -607,7 +596,7 @@ class _Chunk:
             for e, pid in _select_in(sql["person_email"], emails):
                 self.base_p_email.setdefault(e, set()).add(pid)
         if pnames:
-            for pid, key, cid in _select_in(sql["person_name"], pnames):
+            for pid, key, cid in sorted(_select_in(sql["person_name"], pnames)):
                 self.base_p_name.setdefault(key, []).append((pid, cid))
         self.loaded_c: dict[int, Card] = {}
         self.loaded_p: dict[int, Card] = {}
@@ -981,7 +970,7 @@ class _Chunk:
             for c, cid in zip(self.companies, ids):
                 c.id, c.fresh = cid, False
                 ctx.keep_company(c)
-                toks.extend((w, "c", cid) for w in ctx.name_tokens(c.fields["name"]))
+                toks.extend((w, "c", cid) for w in tokens(c.fields["name"]))  # each new company once
             _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.companies_created += len(self.companies)
         # new persons
@@ -1101,21 +1090,23 @@ def lookup_sql() -> dict[str, str]:
 
     On SQLite the merged_into index is kept out of the plan ("+"): without ANALYZE statistics (a
     new base) SQLite picks it for "merged_into_id IS NULL" with a long IN list and then scans every
-    card of the base for each chunk, which made the import quadratic in the size of the base."""
+    card of the base for each chunk, which made the import quadratic in the size of the base. For
+    the same reason there is no ORDER BY (the caller sorts): with statistics and an IN list of
+    ≈ 1,000 values SQLite chose to scan the whole table in id order rather than sort the rows it
+    finds (3.6 s of a 100,000-row import into the large base went on scanning its companies)."""
     plus = "+" if isinstance(_raw_db(), peewee.SqliteDatabase) else ""
 
     def alive(p: str) -> str:
         return f'{p}"archived_at" IS NULL AND {plus}{p}"merged_into_id" IS NULL'
 
     return {
-        "company_inn": 'SELECT "id", "inn" FROM "company" WHERE "inn" IN ({in_}) AND ' + alive("") + ' ORDER BY "id"',
-        "company_name": 'SELECT "id", "name_key" FROM "company" WHERE "name_key" IN ({in_}) AND ' + alive("") + ' ORDER BY "id"',
+        "company_inn": 'SELECT "id", "inn" FROM "company" WHERE "inn" IN ({in_}) AND ' + alive(""),
+        "company_name": 'SELECT "id", "name_key" FROM "company" WHERE "name_key" IN ({in_}) AND ' + alive(""),
         "person_phone": 'SELECT t."e164", t."person_id" FROM "phone" t JOIN "person" q ON t."person_id" = q."id" '
                         'WHERE t."e164" IN ({in_}) AND ' + alive("q."),
         "person_email": 'SELECT t."address_lower", t."person_id" FROM "email" t JOIN "person" q ON t."person_id" = q."id" '
                         'WHERE t."address_lower" IN ({in_}) AND ' + alive("q."),
-        "person_name": 'SELECT "id", "name_key", "company_id" FROM "person" WHERE "name_key" IN ({in_}) AND ' + alive("")
-                       + ' ORDER BY "id"',
+        "person_name": 'SELECT "id", "name_key", "company_id" FROM "person" WHERE "name_key" IN ({in_}) AND ' + alive(""),
     }
 
 
