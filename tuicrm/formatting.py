@@ -16,7 +16,6 @@ is the same: tests compare both for every day of several years and every minute 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -203,28 +202,17 @@ def _apply(tokens, value, data: dict) -> str | None:
 def _cache_file() -> str | None:
     from tuicrm import paths
 
-    folder = paths.cache_dir_name()
-    if folder is None:
-        folder = str(paths.cache_dir())
-    return os.path.join(folder, "dates.json")
+    return paths.cache_file("dates.json")
 
 
 def _babel_files_key(loc: str) -> list | None:
     """Size and mtime of the babel files a locale's dates come from (its code, the locale's and
     root's CLDR data, global.dat), found without importing babel; None if they cannot be read."""
-    from importlib.machinery import PathFinder  # loaded at start anyway; importlib.util is not
+    from tuicrm import paths
 
-    try:
-        spec = PathFinder.find_spec("babel")
-        folder = os.path.dirname(spec.origin)
-        key = [loc, _CACHE_FORMAT]
-        for name in ("__init__.py", "dates.py", "core.py", "localedata.py", "global.dat",
-                     "locale-data/root.dat", f"locale-data/{loc}.dat", f"locale-data/{loc.split('_')[0]}.dat"):
-            st = os.stat(os.path.join(folder, name))
-            key.append([name, st.st_size, st.st_mtime_ns])
-        return key
-    except (ImportError, AttributeError, TypeError, ValueError, OSError):
-        return None
+    stamp = paths.files_stamp("babel", ("__init__.py", "dates.py", "core.py", "localedata.py", "global.dat",
+                                        "locale-data/root.dat", f"locale-data/{loc}.dat", f"locale-data/{loc.split('_')[0]}.dat"))
+    return None if stamp is None else [loc, _CACHE_FORMAT, *stamp]
 
 
 def _from_babel(loc: str) -> dict:
@@ -276,13 +264,8 @@ def _cached_dates(loc: str) -> dict | None:
         if path is not None:
             stored = stored if isinstance(stored, dict) else {}
             stored[loc] = {"key": key, "data": data}
-            try:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                tmp = f"{path}.{os.getpid()}.tmp"
-                with open(tmp, "w", encoding="utf-8") as fh:
-                    json.dump(stored, fh, ensure_ascii=False)
-                os.replace(tmp, path)
-            except OSError:
-                pass  # a read-only home: babel every start, same output
+            from tuicrm import paths
+
+            paths.write_json_atomic(path, stored)  # False in a read-only home: babel every start, same output
     _cached[loc] = data
     return data

@@ -130,3 +130,49 @@ def locale_dir() -> Path:
     from pathlib import Path
 
     return Path(__file__).resolve().parent / "locale"
+
+
+# --- small caches of derived data (tuicrm.formatting's dates, tuicrm.ui.phone_cache) ------------
+
+
+def cache_file(name: str) -> str:
+    """A file in the cache dir, without importing pathlib where it can be helped."""
+    folder = cache_dir_name()
+    if folder is None:
+        folder = str(cache_dir())
+    return os.path.join(folder, name)
+
+
+def files_stamp(package: str, names: tuple[str, ...] | list[str], extra: tuple[str, ...] = ()) -> list | None:
+    """[[name, size, mtime_ns], …] of files of an installed package (found without importing it)
+    and of ``extra`` paths (by base name): what a cache of data derived from them is keyed by, as
+    Python checks its .pyc files. None if any of them cannot be read."""
+    from importlib.machinery import PathFinder  # loaded at start anyway; importlib.util is not
+
+    try:
+        spec = PathFinder.find_spec(package)
+        folder = os.path.dirname(spec.origin)
+        paths = [(name, os.path.join(folder, name)) for name in names] + [(os.path.basename(p), p) for p in extra]
+        stamp = []
+        for name, path in paths:
+            st = os.stat(path)
+            stamp.append([name, st.st_size, st.st_mtime_ns])
+        return stamp
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        return None
+
+
+def write_json_atomic(path: str, data) -> bool:
+    """Write ``data`` as JSON through a temporary file and a rename (a reader never sees half a
+    file); False where it cannot be written (a read-only home: the caller does without the cache)."""
+    import json
+
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False

@@ -33,29 +33,17 @@ _loaded = False
 def _files_key() -> list | None:
     """Size and mtime of the files a number's text comes from — phonenumbers' (found without
     importing it) and tuicrm's format_phone — or None if they cannot be read."""
-    from importlib.machinery import PathFinder  # loaded at start anyway; importlib.util is not
+    from tuicrm import paths
 
-    try:
-        spec = PathFinder.find_spec("phonenumbers")
-        folder = os.path.dirname(spec.origin)
-        own = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "services", "phones.py")
-        key: list = [_FORMAT]
-        for path in (os.path.join(folder, "__init__.py"), os.path.join(folder, "phonenumberutil.py"),
-                     os.path.join(folder, "data", "__init__.py"), own):
-            st = os.stat(path)
-            key.append([os.path.basename(path), st.st_size, st.st_mtime_ns])
-        return key
-    except (ImportError, AttributeError, TypeError, ValueError, OSError):
-        return None
+    own = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "services", "phones.py")
+    stamp = paths.files_stamp("phonenumbers", ("__init__.py", "phonenumberutil.py", "data/__init__.py"), extra=(own,))
+    return None if stamp is None else [_FORMAT, *stamp]
 
 
 def _cache_file() -> str:
     from tuicrm import paths
 
-    folder = paths.cache_dir_name()
-    if folder is None:
-        folder = str(paths.cache_dir())
-    return os.path.join(folder, "phones.json")
+    return paths.cache_file("phones.json")
 
 
 def _load() -> dict[str, str]:
@@ -125,16 +113,9 @@ def save_start() -> None:
     entries.update(fresh)
     if len(entries) > MAX_ENTRIES:
         entries = fresh
-    import json
+    from tuicrm import paths
 
-    path = _cache_file()
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"key": _key, "entries": entries}, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except OSError:
+    if not paths.write_json_atomic(_cache_file(), {"key": _key, "entries": entries}):
         return  # a read-only home: phonenumbers every start, same text
     if _entries is not None:
         _entries.update(fresh)
