@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import pickle
 import random
 
 import pytest
@@ -151,23 +152,37 @@ def test_pack_is_the_fields_in_order():
 def test_worker_read_pauses_the_collector_and_restores_it(tmp_path, enabled):
     path = tmp_path / "t.csv"
     path.write_text("ФИО;Телефон\n" + "".join(f"Иванов {i};8 916 123 45 {i % 100:02d}\n" for i in range(30)), encoding="utf-8")
-    seen = []
+    seen, pickled = [], []
     real = importer._worker_prepare
 
     def spy(*args):
         seen.append(gc.isenabled())
         return real(*args)
 
+    class PickleSpy:  # the chunk is pickled in the worker's call, with the collector still paused
+        loads = staticmethod(pickle.loads)
+        HIGHEST_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+        @staticmethod
+        def dumps(*args, **kwargs):
+            pickled.append(gc.isenabled())
+            return pickle.dumps(*args, **kwargs)
+
     was = gc.isenabled()
     try:
         gc.enable() if enabled else gc.disable()
         importer._worker_open(str(path), None, None, True, "en", 10)
         importer._worker_prepare = spy
+        importer.pickle = PickleSpy
         chunks = []
         while (got := importer._worker_read(["full_name", "phone", ""], "RU", "en")) is not None:
-            chunks.append(got)
+            assert isinstance(got, bytes)
+            chunks.append(pickle.loads(got))
             assert gc.isenabled() == enabled
         assert [len(raw) for raw, _prepared in chunks] == [10, 10, 10] and seen == [False, False, False]
+        assert pickled == [False, False, False]
+        assert importer._unpack(chunks[0][1][0]).full_name == "Иванов 0"
     finally:
         importer._worker_prepare = real
+        importer.pickle = pickle
         gc.enable() if was else gc.disable()
