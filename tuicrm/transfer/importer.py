@@ -23,6 +23,7 @@ Design
 
 from __future__ import annotations
 
+import bisect
 import collections
 import gc
 import itertools
@@ -258,6 +259,14 @@ class _Ctx:
         # (isoformat with a space), converted once instead of once per inserted row
         self.now_db = self.now.isoformat(" ") if isinstance(_raw_db(), peewee.SqliteDatabase) else self.now
         self.key = self.prep.key  # search_key of texts that recur (company names, tags), cached
+        self.memo: _Memo | None = None  # the lookups from memory (MEMO_NOTE)
+        self.deferred: list[tuple[str, str]] = []  # indexes dropped for the import (_defer_indexes)
+
+    def leave_memo(self) -> None:
+        """Build the indexes the lookups read and answer them with queries from now on (MEMO_NOTE)."""
+        self.memo = None
+        _rebuild_indexes([d for d in self.deferred if d[0] in MEMO_INDEXES])
+        self.deferred = [d for d in self.deferred if d[0] not in MEMO_INDEXES]
 
     def keep_company(self, card) -> None:
         if len(self.company_cards) >= COMPANY_CARDS_MAX:
@@ -519,7 +528,7 @@ def _parse_row(ctx: _Prep, number: int, cells: list, mapping: list[str]) -> RowD
 # --- cards being matched/created in one chunk ----------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)  # 20,000 company cards live across chunks: no __dict__ each (≈ 20 MB)
 class Card:
     kind: str  # person / company
     id: int | None = None
@@ -577,28 +586,40 @@ class _Chunk:
         names = list({r.company_key for r in rows if r.company_key})
         self.base_c_inn: dict[str, list[int]] = {}
         self.base_c_name: dict[str, list[int]] = {}
-        sql = lookup_sql()
-        if inns:
-            for cid, inn in sorted(_select_in(sql["company_inn"], inns)):  # by id (lookup_sql)
-                self.base_c_inn.setdefault(inn, []).append(cid)
-        if names:
-            for cid, key in sorted(_select_in(sql["company_name"], names)):
-                self.base_c_name.setdefault(key, []).append(cid)
         e164s = list({e for r in rows for e in r.e164s})
         emails = list({a for r in rows for a in r.email_keys})
         pnames = list({r.name_key for r in rows if r.name_key})
         self.base_p_phone: dict[str, set[int]] = {}
         self.base_p_email: dict[str, set[int]] = {}
         self.base_p_name: dict[str, list[tuple[int, int | None]]] = {}
-        if e164s:
-            for e, pid in _select_in(sql["person_phone"], e164s):
-                self.base_p_phone.setdefault(e, set()).add(pid)
-        if emails:
-            for e, pid in _select_in(sql["person_email"], emails):
-                self.base_p_email.setdefault(e, set()).add(pid)
-        if pnames:
-            for pid, key, cid in sorted(_select_in(sql["person_name"], pnames)):
-                self.base_p_name.setdefault(key, []).append((pid, cid))
+        memo = self.ctx.memo
+        if memo is not None:  # see MEMO_NOTE: what the queries below give, from memory
+            for keys, source, target in ((inns, memo.c_inn, self.base_c_inn), (names, memo.c_name, self.base_c_name),
+                                         (pnames, memo.p_name, self.base_p_name)):
+                for k in keys:
+                    if k in source:
+                        target[k] = memo.get(source, k)
+            for keys, source, target in ((e164s, memo.p_phone, self.base_p_phone), (emails, memo.p_email, self.base_p_email)):
+                for k in keys:
+                    if k in source:
+                        target[k] = set(memo.get(source, k))
+        else:
+            sql = lookup_sql()
+            if inns:
+                for cid, inn in sorted(_select_in(sql["company_inn"], inns)):  # by id (lookup_sql)
+                    self.base_c_inn.setdefault(inn, []).append(cid)
+            if names:
+                for cid, key in sorted(_select_in(sql["company_name"], names)):
+                    self.base_c_name.setdefault(key, []).append(cid)
+            if e164s:
+                for e, pid in _select_in(sql["person_phone"], e164s):
+                    self.base_p_phone.setdefault(e, set()).add(pid)
+            if emails:
+                for e, pid in _select_in(sql["person_email"], emails):
+                    self.base_p_email.setdefault(e, set()).add(pid)
+            if pnames:
+                for pid, key, cid in sorted(_select_in(sql["person_name"], pnames)):
+                    self.base_p_name.setdefault(key, []).append((pid, cid))
         self.loaded_c: dict[int, Card] = {}
         self.loaded_p: dict[int, Card] = {}
         # every card a row of this chunk may merge into, loaded in a few queries for the whole chunk
@@ -622,10 +643,11 @@ class _Chunk:
             return
         model = Person if kind == "person" else Company
         fill = PERSON_FILL + ("company", "full_name") if kind == "person" else COMPANY_FILL + ("name",)
-        cols = [model.id, model.import_batch] + [getattr(model, f) for f in fill]
+        cols = [model.id, model.import_batch, model.name_key] + [getattr(model, f) for f in fill]
         for row in model.select(*cols).where(model.id.in_(ids)).dicts():
             card = Card(kind, id=row["id"], new=row["import_batch"] == self.ctx.batch_id, fresh=False)
             card.fields = {f: row.get(f) for f in fill}
+            card.key = row["name_key"]
             cache[card.id] = card
             if kind == "company":
                 self.ctx.keep_company(card)
@@ -959,6 +981,7 @@ class _Chunk:
         items = ctx.items
         audits = []
         bid = ctx.batch_id
+        memo = ctx.memo
         # new companies
         if self.companies:
             rows = []
@@ -968,9 +991,11 @@ class _Chunk:
                              f.get("industry"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
             ids = _bulk(Company, _COMPANY_COLS, rows, returning=True)
             toks = []
-            for c, cid in zip(self.companies, ids):
+            for c, cid, row in zip(self.companies, ids, rows):
                 c.id, c.fresh = cid, False
                 ctx.keep_company(c)
+                if memo is not None:
+                    memo.add_company(cid, row[1], row[2])
                 toks.extend((w, "c", cid) for w in tokens(c.fields["name"]))  # each new company once
             _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.companies_created += len(self.companies)
@@ -984,8 +1009,10 @@ class _Chunk:
                              comp, f.get("birthday"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
             ids = _bulk(Person, _PERSON_COLS, rows, returning=True)
             toks = []
-            for p, pid in zip(self.persons, ids):
+            for p, pid, row in zip(self.persons, ids, rows):
                 p.id, p.fresh = pid, False
+                if memo is not None:
+                    memo.add_person(pid, p.key, row[6])
                 toks += [(w, "p", pid) for w in p.words]  # its name's words (_key_tokens(p.key)); not the company's
             _bulk(SearchToken, _TOKEN_COLS, toks)
             rep.persons_created += len(self.persons)
@@ -996,6 +1023,11 @@ class _Chunk:
                 if card.changes:
                     changes = {k: (v.id if isinstance(v, Card) else v) for k, v in card.changes.items()}
                     model.update(**changes, updated_at=now, row_version=model.row_version + 1).where(model.id == card.id).execute()
+                    if memo is not None:
+                        if kind == "company" and changes.get("inn"):
+                            memo.company_inn(card.id, changes["inn"])
+                        elif kind == "person" and changes.get("company") is not None:
+                            memo.link_person(card.id, card.key, changes["company"])
                     if not card.new:
                         before = {k: [_jsonable(card.before.get(k)), _jsonable(v)] for k, v in changes.items()}
                         items.append((bid, kind, card.id, "merged", to_json(before)))
@@ -1018,6 +1050,12 @@ class _Chunk:
                 continue  # most company cards of a chunk only gained persons
             is_person = card.kind == "person"
             owner = (card.id, None) if is_person else (None, card.id)
+            if memo is not None and is_person:
+                for row in card.phones:
+                    if row[1]:
+                        memo.add(memo.p_phone, row[1], card.id)
+                for row in card.emails:
+                    memo.add(memo.p_email, row[1], card.id)
             if card.new:
                 phones.extend(owner + row + (nowv,) for row in card.phones)
                 emails.extend(owner + row + (nowv,) for row in card.emails)
@@ -1065,6 +1103,8 @@ class _Chunk:
         _insert(AuditLog, audits)
         _bulk(ImportItem, _ITEM_COLS, items)
         items.clear()
+        if memo is not None and memo.size > MEMO_MAX_KEYS:
+            ctx.leave_memo()
 
 
 def _display(v) -> str:
@@ -1109,6 +1149,89 @@ def lookup_sql() -> dict[str, str]:
                         'WHERE t."address_lower" IN ({in_}) AND ' + alive("q."),
         "person_name": 'SELECT "id", "name_key", "company_id" FROM "person" WHERE "name_key" IN ({in_}) AND ' + alive(""),
     }
+
+
+class _Memo:
+    """The chunk lookups (``lookup_sql``) answered from memory, for a big import into a smaller
+    SQLite base (see MEMO_NOTE): the keys of the base's alive cards, loaded once, and of every card,
+    phone, e-mail and link the import writes, added by ``_Chunk.flush`` as it writes them. A key
+    found once holds its one id (or (id, company) for names) as it is, several a sorted list: most
+    keys have one card, and a list or set per key doubled the memory."""
+
+    def __init__(self) -> None:
+        self.c_inn: dict[str, object] = {}  # inn -> company id | [ids]
+        self.c_name: dict[str, object] = {}  # name_key -> company id | [ids]
+        self.p_phone: dict[str, object] = {}  # e164 -> person id | [ids]
+        self.p_email: dict[str, object] = {}  # address_lower -> person id | [ids]
+        self.p_name: dict[str, object] = {}  # name_key -> (person id, company id) | [(id, company)]
+        self.size = 0  # keys held (ids in all)
+
+    def load(self) -> None:
+        db = _raw_db()
+        alive = '"archived_at" IS NULL AND "merged_into_id" IS NULL'
+        for cid, inn, key in db.execute_sql(f'SELECT "id", "inn", "name_key" FROM "company" WHERE {alive} ORDER BY "id"'):
+            self.add_company(cid, key, inn)
+        for pid, key, cid in db.execute_sql(f'SELECT "id", "name_key", "company_id" FROM "person" WHERE {alive} ORDER BY "id"'):
+            self.add_person(pid, key, cid)
+        for table, target in (("phone", self.p_phone), ("email", self.p_email)):
+            col = "e164" if table == "phone" else "address_lower"
+            for value, pid in db.execute_sql(
+                    f'SELECT t."{col}", t."person_id" FROM "{table}" t JOIN "person" q ON t."person_id" = q."id" '
+                    f'WHERE t."{col}" IS NOT NULL AND q.{alive.replace(" AND ", " AND q.")}'):
+                self.add(target, value, pid)
+
+    def add(self, target: dict, key: str, item) -> None:
+        """``item`` (an id, or (id, company)) under ``key``, once, the items in order."""
+        have = target.get(key)
+        if have is None:
+            target[key] = item
+        elif type(have) is list:
+            if item in have:
+                return
+            bisect.insort(have, item)
+        elif have == item:
+            return
+        else:
+            target[key] = sorted((have, item))
+        self.size += 1
+
+    @staticmethod
+    def get(source: dict, key: str) -> list:
+        have = source.get(key)
+        if have is None:
+            return []
+        return have.copy() if type(have) is list else [have]
+
+    def add_company(self, cid: int, key: str, inn: str | None) -> None:
+        self.add(self.c_name, key, cid)
+        if inn:
+            self.add(self.c_inn, inn, cid)
+
+    def add_person(self, pid: int, key: str, cid: int | None) -> None:
+        self.add(self.p_name, key, (pid, cid))
+
+    def link_person(self, pid: int, key: str, cid: int) -> None:
+        """A person of the base got a company (merge): the (id, company) its name finds."""
+        have = self.p_name.get(key)
+        if type(have) is list:
+            self.p_name[key] = [(pid, cid) if p == pid else (p, c) for p, c in have]
+        elif have is not None and have[0] == pid:
+            self.p_name[key] = (pid, cid)
+
+    def company_inn(self, cid: int, inn: str) -> None:
+        """A company of the base got its tax id (merge)."""
+        self.add(self.c_inn, inn, cid)
+
+
+# MEMO_NOTE: a big import into a smaller SQLite base (the case of ``_defer_indexes``) also drops the
+# three random-key indexes the lookups read (person_name_key, phone_e164, email_address_lower),
+# which cost about a third of the person, phone and e-mail inserts, and answers the lookups from
+# ``_Memo`` instead: the same rows, in the same order, as the queries give (a test imports the same
+# files both ways and compares every table and report). Its keys cost ≈ 150 bytes each; past
+# MEMO_MAX_KEYS (a file too big for memory) the import builds the three indexes there and then and
+# goes on with the queries, so memory stays bounded whatever the file size.
+MEMO_INDEXES = ("person_name_key", "phone_e164", "email_address_lower")
+MEMO_MAX_KEYS = 500_000
 
 
 IN_MAX = 5000  # values per IN list (SQLite allows 32,766 parameters, PostgreSQL 65,535)
@@ -1283,7 +1406,10 @@ def run_import(
                 ctx.items = []
                 done = 0
                 total = table.total_rows
-                deferred = _defer_indexes(total or 0)
+                ctx.deferred = _defer_indexes(total or 0)
+                if ctx.deferred:  # see MEMO_NOTE
+                    ctx.memo = _Memo()
+                    ctx.memo.load()
 
                 def process(raw_rows: list, prepared: list | None) -> None:
                     nonlocal done
@@ -1365,8 +1491,9 @@ def run_import(
                     progress(done, done)
                 if report.rows_total == 0:
                     raise ServiceError(_("{name} has a header but no data rows").format(name=path.name))
-                if deferred and not dry_run:  # a dry run rolls back, which brings the indexes back as they were
-                    _rebuild_indexes(deferred)
+                ctx.memo = None
+                if ctx.deferred and not dry_run:  # a dry run rolls back, which brings the indexes back as they were
+                    _rebuild_indexes(ctx.deferred)
                 report.batch_id = batch.id
                 # created cards carry import_batch; one audit row for the batch
                 AuditLog.create(user=actor.user_id, entity="import", entity_id=batch.id, action="import",
@@ -1422,9 +1549,10 @@ def _defer_indexes(total_rows: int) -> list[tuple[str, str]]:
     persons = db.execute_sql('SELECT max("id") FROM "person"').fetchone()[0] or 0
     if total_rows < persons * DEFER_INDEX_RATIO:
         return []
-    marks = ",".join("?" * len(DEFERRED_INDEXES))
+    names = DEFERRED_INDEXES + MEMO_INDEXES  # the last ones with the lookups from memory (MEMO_NOTE)
+    marks = ",".join("?" * len(names))
     found = db.execute_sql(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name IN ({marks})",
-                           list(DEFERRED_INDEXES)).fetchall()
+                           list(names)).fetchall()
     for name, _sql in found:
         db.execute_sql(f'DROP INDEX "{name}"')
     return found
