@@ -5,8 +5,6 @@ table, every report and the indexes at the end are compared."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from tests.fixtures.import_files import write_csv, write_xlsx
