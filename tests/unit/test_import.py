@@ -465,3 +465,30 @@ def test_a_file_changed_before_the_importing_process_reads_the_rest_is_refused(u
     with pytest.raises(ServiceError, match="changed while it was being imported"):
         importer.run_import(actor, path, workers=1, chunk_size=7)
     assert Person.select().count() == 0 and ImportBatch.select().count() == 0
+
+
+def test_deferred_indexes_are_sorted_in_a_small_cache_which_is_restored(ui_session, tmp_path, monkeypatch):
+    """REBUILD_NOTE: the rebuild runs with the cache at REBUILD_CACHE_KIB (the sort reuses its memory
+    instead of adding up to 64 MB), and the connection's own cache size is back after it."""
+    from tuicrm.model import database
+
+    db = database.obj
+    before = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    assert -before > importer.REBUILD_CACHE_KIB  # the configured cache is the bigger one
+    monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
+    real = db.execute_sql
+    during = []
+
+    def spy(sql, *args, **kwargs):
+        if sql.startswith("CREATE INDEX"):
+            during.append(real("PRAGMA cache_size").fetchone()[0])
+        return real(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute_sql", spy)
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 3}", f"8916{i:07d}"] for i in range(40)]
+    rep = importer.run_import(ui_session.actor, write_xlsx(tmp_path / "big.xlsx", ["ФИО", "Компания", "Телефон"], rows),
+                              chunk_size=10, workers=0)
+    assert rep.persons_created == 40
+    assert len(during) == len(importer.DEFERRED_INDEXES + importer.MEMO_INDEXES)
+    assert set(during) == {-importer.REBUILD_CACHE_KIB}
+    assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == before
