@@ -7,7 +7,8 @@ Design
   duplicates against the base) and then written with ``insert_many``. Memory stays flat.
 - Matching: companies by ИНН (+КПП), then by normalized name; persons by a normalized phone
   (E.164) or an email, then by name + company. A row matching several different cards is rejected
-  as ambiguous rather than merged into the wrong one.
+  as ambiguous rather than merged into the wrong one. Each chunk looks its keys up in the base with a
+  few queries, or, for a big import into a smaller SQLite base, in memory (MEMO_NOTE).
 - Policy: ``merge`` fills empty fields and adds new phones/emails/tags/notes, never overwrites a
   filled field (a different value is listed as a conflict); ``skip`` leaves matched cards alone;
   ``create`` makes new cards even when the base has a match (rows of one file still share a company).
@@ -1543,7 +1544,8 @@ DEFER_INDEX_RATIO = 1.0
 
 
 def _defer_indexes(total_rows: int) -> list[tuple[str, str]]:
-    """Drop the deferred indexes for a big import into a smaller SQLite base; returns (name, sql)."""
+    """Drop the deferred indexes for a big import into a smaller SQLite base, and the ones the lookups
+    read (MEMO_INDEXES: the lookups then come from memory); returns (name, sql)."""
     db = _raw_db()
     if not isinstance(db, peewee.SqliteDatabase) or total_rows < DEFER_INDEX_MIN_ROWS:
         return []
