@@ -42,7 +42,7 @@ import peewee
 
 from tuicrm.db.connection import write_tx
 from tuicrm import i18n
-from tuicrm.i18n import _
+from tuicrm.i18n import N_, _
 from tuicrm.model import (
     AuditLog,
     Company,
@@ -416,20 +416,15 @@ def _cell_birthday(ctx: _Prep, r: RowData, value) -> None:
         r.warnings.append(_("birthday {value!r} is not a date; left empty").format(value=values.text(value, 40)))
 
 
-def _cell_inn(ctx: _Prep, r: RowData, value) -> str | None:
-    inn, ok = values.tax_id(value, (10, 12))
-    if not ok:
-        return _("tax id (ИНН) {value!r} must have 10 or 12 digits").format(value=values.text(value, 40))
-    r.inn = inn
-    return None
-
-
-def _cell_kpp(ctx: _Prep, r: RowData, value) -> str | None:
-    kpp, ok = values.tax_id(value, (9,))
-    if not ok:
-        return _("KPP {value!r} must have 9 digits").format(value=values.text(value, 40))
-    r.kpp = kpp
-    return None
+def _cell_tax_id(attr: str, lengths: tuple[int, ...], message: str):
+    """A tax id (ИНН, КПП) of one of ``lengths`` digits, or the reason the row is rejected."""
+    def read(ctx: _Prep, r: RowData, value) -> str | None:
+        tid, ok = values.tax_id(value, lengths)
+        if not ok:
+            return _(message).format(value=values.text(value, 40))
+        setattr(r, attr, tid)
+        return None
+    return read
 
 
 def _cell_deal_amount(ctx: _Prep, r: RowData, value) -> None:
@@ -470,8 +465,8 @@ _CELL_READERS = {
     "tags": _cell_tags,
     "note": _cell_note,
     "birthday": _cell_birthday,
-    "inn": _cell_inn,
-    "kpp": _cell_kpp,
+    "inn": _cell_tax_id("inn", (10, 12), N_("tax id (ИНН) {value!r} must have 10 or 12 digits")),
+    "kpp": _cell_tax_id("kpp", (9,), N_("KPP {value!r} must have 9 digits")),
     "deal_amount": _cell_deal_amount,
     "owner": _cell_owner,
     "full_name": _cell_text("full_name", 320, False),
@@ -1127,6 +1122,12 @@ def _raw_db():
     return db.obj if hasattr(db, "obj") else db
 
 
+def _alive_sql(p: str = "", plus: str = "") -> str:
+    """The condition of a card that is neither archived nor merged (``p``: a table alias and dot;
+    ``plus``: "+" keeps SQLite off the merged_into index, see lookup_sql)."""
+    return f'{p}"archived_at" IS NULL AND {plus}{p}"merged_into_id" IS NULL'
+
+
 def lookup_sql() -> dict[str, str]:
     """The per-chunk lookups of merge candidates ({in_} is the IN list), alive cards only.
 
@@ -1139,7 +1140,7 @@ def lookup_sql() -> dict[str, str]:
     plus = "+" if isinstance(_raw_db(), peewee.SqliteDatabase) else ""
 
     def alive(p: str) -> str:
-        return f'{p}"archived_at" IS NULL AND {plus}{p}"merged_into_id" IS NULL'
+        return _alive_sql(p, plus)
 
     return {
         "company_inn": 'SELECT "id", "inn" FROM "company" WHERE "inn" IN ({in_}) AND ' + alive(""),
@@ -1169,16 +1170,15 @@ class _Memo:
 
     def load(self) -> None:
         db = _raw_db()
-        alive = '"archived_at" IS NULL AND "merged_into_id" IS NULL'
+        alive = _alive_sql()
         for cid, inn, key in db.execute_sql(f'SELECT "id", "inn", "name_key" FROM "company" WHERE {alive} ORDER BY "id"'):
             self.add_company(cid, key, inn)
         for pid, key, cid in db.execute_sql(f'SELECT "id", "name_key", "company_id" FROM "person" WHERE {alive} ORDER BY "id"'):
             self.add_person(pid, key, cid)
-        for table, target in (("phone", self.p_phone), ("email", self.p_email)):
-            col = "e164" if table == "phone" else "address_lower"
+        for table, col, target in (("phone", "e164", self.p_phone), ("email", "address_lower", self.p_email)):
             for value, pid in db.execute_sql(
                     f'SELECT t."{col}", t."person_id" FROM "{table}" t JOIN "person" q ON t."person_id" = q."id" '
-                    f'WHERE t."{col}" IS NOT NULL AND q.{alive.replace(" AND ", " AND q.")}'):
+                    f'WHERE t."{col}" IS NOT NULL AND {_alive_sql("q.")}'):
                 self.add(target, value, pid)
 
     def add(self, target: dict, key: str, item) -> None:
