@@ -92,3 +92,32 @@ def test_libreoffice_made_xlsx(tmp_path):
     t = open_table(path)
     rows = list(t.rows())
     assert t.headers == ["ФИО", "Телефон", "ИНН"] and rows[0][1][0] == "Ёлкин Пётр"
+
+
+def test_both_engines_read_dates_times_and_numbers_the_same(tmp_path):
+    """A date at midnight is a date, a time or a duration its text, from either engine (openpyxl,
+    for very large sheets, gave datetimes and time objects: "1980-02-01 00:00:00" in a text field)."""
+    import xlsxwriter
+
+    path = tmp_path / "t.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    fmts = [wb.add_format({"num_format": f}) for f in ("dd.mm.yyyy", "dd.mm.yyyy hh:mm", "hh:mm", "[h]:mm:ss")]
+    for c, h in enumerate(["ФИО", "Дата", "Когда", "Полночь", "Время", "Длительность", "Число", "Дробь", "Да"]):
+        ws.write_string(0, c, h)
+    ws.write_string(1, 0, "Иван")
+    ws.write_datetime(1, 1, dt.datetime(1980, 2, 1), fmts[0])
+    ws.write_datetime(1, 2, dt.datetime(1980, 2, 1, 13, 5), fmts[1])
+    ws.write_datetime(1, 3, dt.datetime(1980, 2, 1), fmts[1])
+    ws.write_number(1, 4, 0.5, fmts[2])
+    ws.write_number(1, 5, 1.5, fmts[3])
+    ws.write_number(1, 6, 9161234567)
+    ws.write_number(1, 7, 5.5)
+    ws.write_boolean(1, 8, True)
+    wb.close()
+    got = {engine: list(open_table(path, engine=engine).rows()) for engine in ("calamine", "openpyxl")}
+    expect = ["Иван", dt.date(1980, 2, 1), dt.datetime(1980, 2, 1, 13, 5), dt.date(1980, 2, 1), "12:00:00",
+              "1 day, 12:00:00", 9161234567, 5.5, True]
+    for engine, rows in got.items():
+        assert rows == [(2, expect)], engine
+        assert [type(v) for v in rows[0][1]][:6] == [type(v) for v in expect][:6], engine

@@ -256,6 +256,20 @@ def _calamine_cell(value):
     return value
 
 
+_OPENPYXL_ODD = (dt.datetime, dt.time, dt.timedelta)
+
+
+def _openpyxl_cell(value):
+    """openpyxl's date and time cells as calamine gives them (a date at midnight is a date, a time
+    or a duration its text): a sheet too large for calamine reads like any other (a date cell in a
+    text field was "1980-02-01 00:00:00" there, "1980-02-01" elsewhere)."""
+    if isinstance(value, dt.datetime):
+        if value.hour == value.minute == value.second == value.microsecond == 0 and value.tzinfo is None:
+            return value.date()
+        return value
+    return _calamine_cell(value)
+
+
 def _open_openpyxl(path: Path, sheet: str | None, need_header: bool = True) -> Table:
     import warnings
 
@@ -277,8 +291,9 @@ def _open_openpyxl(path: Path, sheet: str | None, need_header: bool = True) -> T
         raise ReadError(_("{name} cannot be read as a spreadsheet: {error}").format(name=path.name, error=_short(exc))) from exc
 
     def gen():
+        odd = _OPENPYXL_ODD
         for r in ws.iter_rows(values_only=True):
-            yield list(r)
+            yield [_openpyxl_cell(c) if c.__class__ in odd else c for c in r]
 
     return _finish(path, "xlsx", "openpyxl", sheet or names[0], gen(), height, names, close=wb.close, need_header=need_header)
 
