@@ -127,6 +127,24 @@ def test_ambiguous_row_is_rejected_not_merged(session, actor, tmp_path):
     assert rep.rejected == 1 and rep.problems[0].kind == "ambiguous" and Person.select().count() == 2
 
 
+def test_rows_rejected_from_a_worker_chunk_keep_their_cells(ui_session, tmp_path, monkeypatch):
+    """CELLS_NOTE: the worker's chunks carry their cells apart; a row rejected by the worker (no name)
+    and one rejected here (ambiguous: its phone and its e-mail are two base cards) both come with
+    their cells for the rejected-rows file."""
+    actor = ui_session.actor
+    contacts.create_person(actor, full_name="Иванов Иван", phones=["+7 916 123-45-67"])
+    contacts.create_person(actor, full_name="Петров Пётр", emails=["p@x.ru"])
+    rows = [[f"Человек {i}", f"8 916 000-00-{i:02d}", f"u{i}@x.ru"] for i in range(20)]
+    rows[5] = ["Кто-то", "89161234567", "p@x.ru"]
+    rows[13] = [None, "89160000013", None]
+    path = write_xlsx(tmp_path / "r.xlsx", ["ФИО", "Телефон", "Email"], rows)
+    monkeypatch.setattr(importer, "_worker_pool", lambda: _InProcessPool(100))
+    rep = importer.run_import(actor, path, workers=1, chunk_size=4)
+    assert [(p.row, p.kind) for p in rep.problems] == [(7, "ambiguous"), (15, "rejected")]
+    assert rep.rejected_rows == [(7, ["Кто-то", "89161234567", "p@x.ru"], rep.problems[0].message),
+                                 (15, [None, "89160000013", None], rep.problems[1].message)]
+
+
 def test_companies_by_inn_kpp_and_name_and_deals(session, actor, tmp_path):
     cid = contacts.create_company(actor, "ООО Альфа", inn="7701234567")
     path = write_xlsx(tmp_path / "d.xlsx", ["Наименование", "ИНН", "КПП", "Контактное лицо", "Название сделки", "Бюджет", "Этап"], [

@@ -179,9 +179,9 @@ def test_worker_read_pauses_the_collector_and_restores_it(tmp_path, enabled):
             assert isinstance(got, bytes)
             chunks.append(pickle.loads(got))
             assert gc.isenabled() == enabled
-        assert [len(raw) for raw, _prepared in chunks] == [10, 10, 10] and seen == [False, False, False]
-        assert pickled == [False, False, False]
-        assert importer._unpack(chunks[0][1][0]).full_name == "Иванов 0"
+        assert [len(pickle.loads(cells)) for cells, _prepared in chunks] == [10, 10, 10] and seen == [False, False, False]
+        assert pickled == [False] * 6  # the cells, then the chunk with them
+        assert importer._unpack(chunks[0][1][0]).full_name == "Иванов 0" and importer._unpack(chunks[0][1][0]).cells is None
     finally:
         importer._worker_prepare = real
         importer.pickle = pickle
