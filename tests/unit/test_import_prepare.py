@@ -186,3 +186,15 @@ def test_worker_read_pauses_the_collector_and_restores_it(tmp_path, enabled):
         importer._worker_prepare = real
         importer.pickle = pickle
         gc.enable() if was else gc.disable()
+
+
+def test_tag_cells_are_split_once_and_the_cache_stays_bounded(monkeypatch):
+    monkeypatch.setattr(importer, "KEY_CACHE_MAX", 5)
+    prep = importer._Prep("RU")
+    mapping = ["full_name", "tags", ""]
+    cells = ["vip, опт", "опт;#новый", 7, "vip, опт"] + [f"тег {i}" for i in range(20)] + ["vip, опт"]
+    got = [importer._parse_row(prep, n, [f"Иванов {n}", c], mapping).tags for n, c in enumerate(cells)]
+    assert got[:4] == [["vip", "опт"], ["опт", "новый"], ["7"], ["vip", "опт"]] and got[-1] == ["vip", "опт"]
+    assert got[4:-1] == [[f"тег {i}"] for i in range(20)]
+    assert got[0] is not got[3]  # each row its own list (the cached tuple is copied in)
+    assert len(prep.tags_cache) <= 6

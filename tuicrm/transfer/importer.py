@@ -293,6 +293,7 @@ class _Prep:
         self.region = region
         self.phone_cache: dict[object, list] = {}
         self.key_cache: dict[str, str] = {}
+        self.tags_cache: dict[object, tuple] = {}  # a tags cell → its tags: the same few cells on most rows
         self.plan_key: list | None = None
         self.plan_cells: list = []
 
@@ -405,7 +406,12 @@ def _cell_emails(company: bool):
 
 
 def _cell_tags(ctx: _Prep, r: RowData, value) -> None:
-    r.tags.extend(split_tags(value))
+    tags = ctx.tags_cache.get(value)
+    if tags is None:
+        if len(ctx.tags_cache) > KEY_CACHE_MAX:
+            ctx.tags_cache.clear()
+        tags = ctx.tags_cache[value] = tuple(split_tags(value))
+    r.tags.extend(tags)
 
 
 def _cell_note(ctx: _Prep, r: RowData, value) -> None:
