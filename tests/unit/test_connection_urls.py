@@ -95,3 +95,26 @@ def test_config_file_name_is_config_file(monkeypatch, tmp_path):
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         assert Path(paths.config_file_name()) == paths.config_file()
+
+
+def test_a_sqlite_base_binds_null_and_bools_through_registered_adapters(tmp_path):
+    """SQLITE_ADAPT_NOTE: opening a SQLite base registers the adapters for None and bool (without
+    them each NULL bound cost a formatted-and-dropped AttributeError); the values stored are the ones
+    bound before: NULL, and 1/0."""
+    import sqlite3
+
+    from tuicrm.db.connection import close_database, open_database
+    from tuicrm.model import database
+
+    for t in (type(None), bool):
+        sqlite3.adapters.pop((t, sqlite3.PrepareProtocol), None)
+    open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        assert sqlite3.adapters[(type(None), sqlite3.PrepareProtocol)](None) is None
+        assert sqlite3.adapters[(bool, sqlite3.PrepareProtocol)] is int
+        db = database.obj
+        db.execute_sql("CREATE TABLE t (a, b, c)")
+        db.execute_sql("INSERT INTO t VALUES (?, ?, ?)", (None, True, False))
+        assert db.execute_sql("SELECT a, typeof(a), b, typeof(b), c FROM t").fetchone() == (None, "null", 1, "integer", 0)
+    finally:
+        close_database()

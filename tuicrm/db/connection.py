@@ -32,6 +32,26 @@ SQLITE_PRAGMAS = {
 }
 
 
+def register_sqlite_adapters() -> None:
+    """SQLITE_ADAPT_NOTE: Python 3.11's sqlite3 module binds int, float and str parameters directly,
+    but every other value, None and bool included, goes through its adapter lookup. With no adapter
+    registered for the type, it looks up ``__adapt__`` on its PrepareProtocol class and then
+    ``__conform__`` on the value. The class lookup fails with an AttributeError whose message is
+    formatted and then dropped, ≈ 2,000 instructions for each NULL bound.
+    An import binds ≈ 20 of them per row: 208 M of the ≈ 2,700 M instructions of a 5,000-row import
+    (callgrind), ≈ 8 % of the importing process's work. An adapter registered for each type answers
+    from the module's registry: None gives None (bound as NULL), a bool gives its int (bound as the
+    1/0 it was bound as before). The values stored are the same. The adapters are process-wide and
+    idempotent."""
+    import sqlite3
+
+    sqlite3.register_adapter(type(None), _NONE)
+    sqlite3.register_adapter(bool, int)
+
+
+_NONE = {}.get  # f(None) → None, a C method: no Python frame per value bound
+
+
 class DatabaseUnavailable(Exception):
     """The base cannot be opened or reached; the message is one clear line for the user."""
 
@@ -112,6 +132,7 @@ def open_database(url: str | None = None, *, create_dir: bool = True) -> peewee.
             except OSError as exc:
                 raise DatabaseUnavailable(_("cannot create {path}: {reason}").format(path=parent, reason=exc.strerror)) from exc
         kwargs = {"pragmas": SQLITE_PRAGMAS, "timeout": 5}
+        register_sqlite_adapters()
     elif scheme.startswith(("postgres", "postgresql")):
         from tuicrm.startup import ensure_postgres_driver
 
