@@ -198,3 +198,41 @@ def test_tag_cells_are_split_once_and_the_cache_stays_bounded(monkeypatch):
     assert got[4:-1] == [[f"тег {i}"] for i in range(20)]
     assert got[0] is not got[3]  # each row its own list (the cached tuple is copied in)
     assert len(prep.tags_cache) <= 6
+
+
+def test_insert_statements_come_in_few_lengths_on_sqlite():
+    """STATEMENT_NOTE: the rows after the full statements go in statements of 256, 128, …, 1 rows on
+    SQLite (each text parsed once), in one statement on PostgreSQL."""
+    seen = set()
+    for count in range(0, 1600):
+        sizes = importer._statement_sizes(count, 500, True)
+        assert sum(sizes) == count and sizes == sorted(sizes, reverse=True)
+        seen.update(sizes)
+        pg = importer._statement_sizes(count, 500, False)
+        assert sum(pg) == count and len(pg) == count // 500 + (count % 500 > 0)
+    assert seen == {500, 256, 128, 64, 32, 16, 8, 4, 2, 1}
+
+
+def test_an_import_sends_each_table_few_statement_texts(ui_session, tmp_path, monkeypatch):
+    from tests.fixtures.import_files import write_xlsx
+    from tuicrm.model import database
+
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 5}", f"8 916 {i:03d}-45-67", "опт, vip" if i % 3 else None] for i in range(90)]
+    path = write_xlsx(tmp_path / "s.xlsx", ["ФИО", "Компания", "Телефон", "Теги"], rows)
+    texts: dict[str, set] = {}
+    db = database.obj
+    real = type(db).execute_sql
+
+    def spy(self, sql, params=None, *args, **kwargs):
+        if sql.startswith("INSERT INTO"):
+            texts.setdefault(sql.split('"')[1], set()).add(sql)
+        return real(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(type(db), "execute_sql", spy)
+    rep = importer.run_import(ui_session.actor, path, chunk_size=13, workers=0)
+    assert rep.persons_created == 90
+    # 13 persons a chunk go as 8 + 4 + 1, 26 of their search words as 16 + 8 + 2: texts of a power of
+    # two rows only (without the split, a text for each count met: 13, 26, …)
+    rows_of = {k: sorted(t.count("(") - 1 for t in v) for k, v in texts.items()}
+    assert all(n & (n - 1) == 0 for sizes in rows_of.values() for n in sizes), rows_of
+    assert {"person", "company", "phone", "search_token", "person_tag"} <= set(texts)
