@@ -1702,8 +1702,8 @@ def _worker_open(path: str, sheet: str | None, engine: str | None, require_heade
 
 def _worker_read(mapping: list[str], region: str, language: str):
     """In the worker process: the next chunk of the file opened by ``_worker_open``, read and
-    prepared, as (its (number, cells) pickled, its prepared rows) pickled (CELLS_NOTE), or None at its end. The pool has one worker, which runs
-    the calls in the order they were made."""
+    prepared, as (its (number, cells) pickled, its prepared rows) pickled (CELLS_NOTE), or None at
+    its end. The pool has one worker, which runs the calls in the order they were made."""
     global _WORKER_CHUNKS
     if _WORKER_CHUNKS is None:
         return None
