@@ -48,6 +48,11 @@ def test_import_creates_links_normalizes_and_reports(session, actor, sheet):
     assert ivan.owner.login == "mpetrova"
     assert {p.e164 for p in ivan.phones} == {"+79161234567", "+74951234567"}
     assert {p.extension for p in ivan.phones} == {None, "12"}
+    # the flags as the services write them: one primary phone and e-mail, valid ones (bools on both
+    # engines, whatever the importer binds them as)
+    assert sorted((p.position, p.is_primary, p.is_valid) for p in ivan.phones) == [(0, True, True), (1, False, True)]
+    petrov_emails = Email.select().where(Email.person == Person.get(Person.last_name == "Петров").id).order_by(Email.position)
+    assert [(e.is_primary, e.is_valid) for e in petrov_emails] == [(True, True), (False, True)]
     assert contacts.tags_of(person_id=ivan.id) == ["vip", "новый", "опт"]  # the duplicate row added a tag
     assert Person.get(Person.last_name == "Петров").company_id == romashka.id
     assert {e.address for e in Email.select().where(Email.person == Person.get(Person.last_name == "Петров").id)} == {"petr@romashka.ru", "p2@x.ru"}

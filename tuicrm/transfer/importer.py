@@ -259,6 +259,10 @@ class _Ctx:
         # the value the driver gets for ``now``: on SQLite the text its datetime adapter makes
         # (isoformat with a space), converted once instead of once per inserted row
         self.now_db = self.now.isoformat(" ") if isinstance(_raw_db(), peewee.SqliteDatabase) else self.now
+        # the flags of the phone and e-mail rows as the driver takes them at no cost: on SQLite the
+        # 0/1 a bool is stored as (a bool goes through the sqlite3 module's adapter registry, ≈ 1,800
+        # instructions each: SQLITE_ADAPT_NOTE), on PostgreSQL the bool its boolean column needs
+        self.flag = (0, 1) if isinstance(_raw_db(), peewee.SqliteDatabase) else (False, True)
         self.key = self.prep.key  # search_key of texts that recur (company names, tags), cached
         self.memo: _Memo | None = None  # the lookups from memory (MEMO_NOTE)
         self.deferred: list[tuple[str, str]] = []  # indexes dropped for the import (_defer_indexes)
@@ -802,6 +806,7 @@ class _Chunk:
                     conflicts.append(_("{field}: the card has {old!r}, the file {new!r} (kept the card's)").format(
                         field=k, old=_display(cur), new=_display(v)))
         added = 0  # card.rev grows by one per phone/email/tag added
+        flag = ctx.flag
         if phones:
             have_e164, have_raw, rows = card.have_e164, card.have_raw, card.phones
             pos = card.phone_pos
@@ -815,7 +820,7 @@ class _Chunk:
                         continue
                 have_raw.add(raw)
                 # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
-                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, valid, reason, note, pos == 0, pos))
+                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, flag[valid], reason, note, flag[pos == 0], pos))
                 pos += 1
                 added += 1
             card.phone_pos = pos
@@ -824,7 +829,7 @@ class _Chunk:
             if low in card.have_email:
                 continue
             card.have_email.add(low)
-            card.emails.append((address, low[:254], "work", ok, card.email_pos == 0, card.email_pos))
+            card.emails.append((address, low[:254], "work", flag[ok], flag[card.email_pos == 0], card.email_pos))
             card.email_pos += 1
             added += 1
         if r.tags:
