@@ -258,11 +258,12 @@ class _Ctx:
         self.now = utcnow()
         # the value the driver gets for ``now``: on SQLite the text its datetime adapter makes
         # (isoformat with a space), converted once instead of once per inserted row
-        self.now_db = self.now.isoformat(" ") if isinstance(_raw_db(), peewee.SqliteDatabase) else self.now
+        sqlite = isinstance(_raw_db(), peewee.SqliteDatabase)
+        self.now_db = self.now.isoformat(" ") if sqlite else self.now
         # the flags of the phone and e-mail rows as the driver takes them at no cost: on SQLite the
         # 0/1 a bool is stored as (a bool goes through the sqlite3 module's adapter registry, ≈ 1,800
         # instructions each: SQLITE_ADAPT_NOTE), on PostgreSQL the bool its boolean column needs
-        self.flag = (0, 1) if isinstance(_raw_db(), peewee.SqliteDatabase) else (False, True)
+        self.flag = (0, 1) if sqlite else (False, True)
         self.key = self.prep.key  # search_key of texts that recur (company names, tags), cached
         self.memo: _Memo | None = None  # the lookups from memory (MEMO_NOTE)
         self.deferred: list[tuple[str, str]] = []  # indexes dropped for the import (_defer_indexes)
@@ -1156,7 +1157,7 @@ def lookup_sql() -> dict[str, str]:
     finds (3.6 s of a 100,000-row import into the large base went on scanning its companies)."""
     plus = "+" if isinstance(_raw_db(), peewee.SqliteDatabase) else ""
 
-    def alive(p: str) -> str:
+    def alive(p: str) -> str:  # the tables' aliases differ; the "+" is the same in every lookup
         return _alive_sql(p, plus)
 
     return {
@@ -1267,13 +1268,20 @@ def _select_in(sql: str, values: list) -> list[tuple]:
     return out
 
 
-def _reject(rep: ImportReport, r: RowData, reason: str, counted: bool = True, cells_of=None) -> None:
+def _rejected(rep: ImportReport, number: int, cells: list | None, reason: str, counted: bool = True) -> None:
+    """A rejected row: counted, listed (unless already listed, as ambiguous) and kept for the
+    rejected-rows file."""
     rep.rejected += 1
     if counted:
-        rep.add(r.number, "rejected", reason)
+        rep.add(number, "rejected", reason)
     if len(rep.rejected_rows) < MAX_REJECTED_ROWS:
-        cells = r.cells if r.cells is not None or cells_of is None else cells_of(r.number)
-        rep.rejected_rows.append((r.number, cells, reason))
+        rep.rejected_rows.append((number, cells, reason))
+
+
+def _reject(rep: ImportReport, r: RowData, reason: str, counted: bool = True, cells_of=None) -> None:
+    """``_rejected`` of a row being matched (its cells, or those the worker sent: CELLS_NOTE)."""
+    cells = r.cells if r.cells is not None or cells_of is None else cells_of(r.number)
+    _rejected(rep, r.number, cells, reason, counted)
 
 
 class _CellsOf:
@@ -1367,7 +1375,8 @@ def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False) -> lis
         fixed = tuple(v() if callable(v) else v for _k, v in defaults)
         cols += [k for k, _v in defaults]
         rows = [r + fixed for r in rows]
-    if returning and isinstance(db, peewee.SqliteDatabase):
+    sqlite = isinstance(db, peewee.SqliteDatabase)
+    if returning and sqlite:
         # see IDS_NOTE: the ids are given, not returned
         first = (db.execute_sql('SELECT max("id") FROM "{}"'.format(meta.table_name)).fetchone()[0] or 0) + 1
         ids = list(range(first, first + len(rows)))
@@ -1378,7 +1387,7 @@ def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False) -> lis
     head = 'INSERT INTO "{}" ({}) VALUES '.format(meta.table_name, ",".join('"{}"'.format(meta.fields[c].column_name) for c in cols))
     tail = ' RETURNING "id"' if returning else ""
     per = max(1, min(500, 30000 // width))
-    sizes = _statement_sizes(len(rows), per, isinstance(db, peewee.SqliteDatabase))
+    sizes = _statement_sizes(len(rows), per, sqlite)
     out: list[int] = []
     i = 0
     for n in sizes:
@@ -1476,12 +1485,6 @@ def run_import(
                     ctx.memo = _Memo()
                     ctx.memo.load()
 
-                def rejected(number: int, cells: list | None, reason: str) -> None:
-                    report.rejected += 1
-                    report.add(number, "rejected", reason)
-                    if len(report.rejected_rows) < MAX_REJECTED_ROWS:
-                        report.rejected_rows.append((number, cells, reason))
-
                 def process(raw_rows: list | None, prepared: list | None, cells_blob: bytes | None = None) -> None:
                     """A chunk: read here (``raw_rows``; prepared here when ``prepared`` is None), or
                     read and prepared by the worker (``prepared`` packed, the cells in ``cells_blob``)."""
@@ -1493,7 +1496,7 @@ def run_import(
                             done += 1
                             report.rows_total += 1
                             if parsed.__class__ is list:
-                                rejected(parsed[0], cells_of(parsed[0]), parsed[1])
+                                _rejected(report, parsed[0], cells_of(parsed[0]), parsed[1])
                                 continue
                             parsed = _unpack(parsed)
                             _finish_row(ctx, parsed)
@@ -1506,7 +1509,7 @@ def run_import(
                             done += 1
                             report.rows_total += 1
                             if isinstance(parsed, str):
-                                rejected(number, cells, parsed)
+                                _rejected(report, number, cells, parsed)
                                 continue
                             parsed.cells = cells
                             _finish_row(ctx, parsed)
@@ -1663,6 +1666,8 @@ def _rebuild_indexes(deferred: list[tuple[str, str]]) -> None:
             db.execute_sql(sql)
     finally:
         db.execute_sql(f"PRAGMA cache_size = {was}")
+
+
 WORKER_AHEAD = 2  # chunks the worker may prepare ahead of the one being written (bounded memory)
 
 
