@@ -230,6 +230,7 @@ class RowData:
     e164s: list = field(default_factory=list)  # the person's valid numbers (E.164), what it is matched by
     email_keys: list = field(default_factory=list)  # the person's addresses, lower case
     name_words: list = field(default_factory=list)  # the search words of the person's name (tokens(full_name))
+    flagged: bool = False  # a phone of the row (the person's or the company's) is invalid or ambiguous
 
     @property
     def has_person(self) -> bool:
@@ -264,6 +265,9 @@ class _Ctx:
         # 0/1 a bool is stored as (a bool goes through the sqlite3 module's adapter registry, ≈ 1,800
         # instructions each: SQLITE_ADAPT_NOTE), on PostgreSQL the bool its boolean column needs
         self.flag = (0, 1) if sqlite else (False, True)
+        # a birthday as the text the sqlite3 module's date adapter makes of it (isoformat), made here:
+        # its adapter is a Python function, called through the adapter registry for each person
+        self.iso_dates = sqlite
         self.key = self.prep.key  # search_key of texts that recur (company names, tags), cached
         self.memo: _Memo | None = None  # the lookups from memory (MEMO_NOTE)
         self.deferred: list[tuple[str, str]] = []  # indexes dropped for the import (_defer_indexes)
@@ -381,8 +385,8 @@ def _finish_row(ctx: "_Ctx", r: RowData) -> None:
             if r.owner_id is None:
                 r.warnings.insert(at + shift, _("no user {name!r}; the card is yours").format(name=name))
                 shift += 1
-    flagged = [p for p, _kind in r.phones + r.company_phones if not p[5]]
-    if flagged:
+    if r.flagged:  # found by _parse_row (in the worker): most rows have none
+        flagged = [p for p, _kind in r.phones + r.company_phones if not p[5]]
         ctx.report.phones_flagged += len(flagged)
         r.warnings.extend(_("phone {raw!r} kept as written: {reason}").format(raw=p[0][:60], reason=_(p[6] or "invalid"))
                           for p in flagged)
@@ -535,6 +539,12 @@ def _parse_row(ctx: _Prep, number: int, cells: list, mapping: list[str]) -> RowD
         r.email_keys = [a.lower() for a, _ok in r.emails]
     if r.company:
         r.company_key = ctx.key(r.company)
+    for p, _kind in r.phones:
+        if not p[5]:
+            r.flagged = True
+    for p, _kind in r.company_phones:
+        if not p[5]:
+            r.flagged = True
     return r
 
 
@@ -566,6 +576,9 @@ class Card:
     rev: int = 0  # a new card's additions so far (a field filled, a phone/email/tag/note, its company)
     key: str = ""  # a new card's search_key of its name
     words: list = field(default_factory=list)  # a new person's search words of its name
+
+
+_NO_VALUES: dict = {}  # a row with no field for its company (``_Chunk.run``); never written to
 
 
 def _empty(v) -> bool:
@@ -743,11 +756,14 @@ class _Chunk:
             if e in self.p_by_email:
                 return self.p_by_email[e], None
         ids: list[int] = []
-        for e in e164s:
-            ids.extend(sorted(self.base_p_phone.get(e, ())))
-        for e in emails:
-            ids.extend(sorted(self.base_p_email.get(e, ())))
-        ids = list(dict.fromkeys(ids))
+        if self.base_p_phone:  # empty when the base has none of the chunk's numbers (a new base)
+            for e in e164s:
+                ids.extend(sorted(self.base_p_phone.get(e, ())))
+        if self.base_p_email:
+            for e in emails:
+                ids.extend(sorted(self.base_p_email.get(e, ())))
+        if len(ids) > 1:
+            ids = list(dict.fromkeys(ids))
         within = self.p_by_name.get((key, id(company) if company else None))
         if not ids and within is not None:
             return within, None
@@ -794,7 +810,7 @@ class _Chunk:
             card.rev += filled
         else:
             for k, v in values_.items():
-                if _empty(v):
+                if v is None or v == "":  # _empty, inline: most values of most rows are empty
                     continue
                 cur = card.changes.get(k, card.fields.get(k))
                 if _empty(cur):
@@ -807,7 +823,7 @@ class _Chunk:
                     conflicts.append(_("{field}: the card has {old!r}, the file {new!r} (kept the card's)").format(
                         field=k, old=_display(cur), new=_display(v)))
         added = 0  # card.rev grows by one per phone/email/tag added
-        flag = ctx.flag
+        flag, nowv = ctx.flag, ctx.now_db
         if phones:
             have_e164, have_raw, rows = card.have_e164, card.have_raw, card.phones
             pos = card.phone_pos
@@ -821,7 +837,7 @@ class _Chunk:
                         continue
                 have_raw.add(raw)
                 # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
-                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, flag[valid], reason, note, flag[pos == 0], pos))
+                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, flag[valid], reason, note, flag[pos == 0], pos, nowv))
                 pos += 1
                 added += 1
             card.phone_pos = pos
@@ -830,7 +846,7 @@ class _Chunk:
             if low in card.have_email:
                 continue
             card.have_email.add(low)
-            card.emails.append((address, low[:254], "work", flag[ok], flag[card.email_pos == 0], card.email_pos))
+            card.emails.append((address, low[:254], "work", flag[ok], flag[card.email_pos == 0], card.email_pos, nowv))
             card.email_pos += 1
             added += 1
         if r.tags:
@@ -902,15 +918,21 @@ class _Chunk:
             if matched_existing and ctx.policy == "skip" and not created:
                 rep.skipped += 1
                 continue
-            was_touched = {id(c): c.touched for c in (company, person) if c is not None}
-            sig = sum(c.rev for c in (company, person) if c is not None and c.fresh)
+            # what the row finds before it adds anything (the outcome below compares)
+            c_touched = company is not None and company.touched
+            p_touched = person is not None and person.touched
+            sig = ((company.rev if company is not None and company.fresh else 0)
+                   + (person.rev if person is not None and person.fresh else 0))
             conflicts: list[str] = []
             owner = r.owner_id
             if company is not None and not (ctx.policy == "skip" and not company.fresh):
-                conflicts += self.fill(company, r, {"inn": r.inn, "kpp": r.kpp, "address": r.address, "site": r.site,
-                                                     "industry": r.industry, "source": r.source if not r.has_person else None,
-                                                     "owner": owner if not company.fresh else (owner or ctx.actor.user_id)},
-                                       r.company_phones, r.company_emails)
+                if company.fresh or owner or r.inn or r.kpp or r.address or r.site or r.industry or (r.source and not r.has_person):
+                    cvals = {"inn": r.inn, "kpp": r.kpp, "address": r.address, "site": r.site, "industry": r.industry,
+                             "source": r.source if not r.has_person else None,
+                             "owner": owner if not company.fresh else (owner or ctx.actor.user_id)}
+                else:  # a company met before, and the row has none of its fields (most rows)
+                    cvals = _NO_VALUES
+                conflicts += self.fill(company, r, cvals, r.company_phones, r.company_emails)
                 if not r.has_person:
                     self.add_notes(company, r.notes)
             if person is not None:
@@ -941,9 +963,10 @@ class _Chunk:
                 rep.add(r.number, "conflict", c)
             if created:
                 rep.created += 1
-            elif any(c.touched and not was_touched.get(id(c), False) for c in (company, person) if c is not None):
+            elif (company is not None and company.touched and not c_touched) or (person is not None and person.touched and not p_touched):
                 rep.merged += 1
-            elif sig != sum(c.rev for c in (company, person) if c is not None and c.fresh):
+            elif sig != ((company.rev if company is not None and company.fresh else 0)
+                         + (person.rev if person is not None and person.fresh else 0)):
                 rep.merged += 1  # a duplicate row of this file added something to the card of an earlier row
             elif matched_existing and ctx.policy == "skip":
                 rep.skipped += 1
@@ -1016,11 +1039,15 @@ class _Chunk:
         # new persons
         if self.persons:
             rows = []
+            iso = ctx.iso_dates
             for p in self.persons:
                 f = p.fields
                 comp = p.company.id if p.company is not None else None
+                birthday = f.get("birthday")
+                if birthday is not None and iso:
+                    birthday = birthday.isoformat()
                 rows.append((f["last_name"], f["first_name"], f["middle_name"], f["full_name"], p.key, f.get("position"),
-                             comp, f.get("birthday"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
+                             comp, birthday, f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
             ids = _bulk(Person, _PERSON_COLS, rows, returning=True)
             toks = []
             for p, pid, row in zip(self.persons, ids, rows):
@@ -1057,13 +1084,17 @@ class _Chunk:
                         rep.persons_merged += 1
                 card.touched = False
         # children
-        phones, emails, ptags, ctags, notes = [], [], [], [], []
+        # OWNER_NOTE: the phones and e-mails of companies and of persons go in separate statements,
+        # each without the other owner's column (a NULL bound costs the sqlite3 module ≈ 1,400
+        # instructions: SQLITE_ADAPT_NOTE). The companies come first below, as they did in one list.
+        c_phones, c_emails, p_phones, p_emails, ptags, ctags, notes = [], [], [], [], [], [], []
         old_children = []  # (entity, model, row) for cards that existed before the import
         for card in list(self.companies) + list(self.loaded_c.values()) + list(self.persons) + list(self.loaded_p.values()):
             if not (card.phones or card.emails or card.tags or card.notes):
                 continue  # most company cards of a chunk only gained persons
             is_person = card.kind == "person"
             owner = (card.id, None) if is_person else (None, card.id)
+            own = (card.id,)
             if memo is not None and is_person:
                 for row in card.phones:
                     if row[1]:
@@ -1071,15 +1102,15 @@ class _Chunk:
                 for row in card.emails:
                     memo.add(memo.p_email, row[1], card.id)
             if card.new:
-                phones.extend(owner + row + (nowv,) for row in card.phones)
-                emails.extend(owner + row + (nowv,) for row in card.emails)
+                (p_phones if is_person else c_phones).extend(own + row for row in card.phones)
+                (p_emails if is_person else c_emails).extend(own + row for row in card.emails)
                 if is_person:
                     ptags.extend((card.id, tid) for tid in card.tags)
                 else:
                     ctags.extend((card.id, tid) for tid in card.tags)
             else:
-                old_children.extend(("phone", Phone, dict(zip(_PHONE_COLS, owner + row + (now,)))) for row in card.phones)
-                old_children.extend(("email", Email, dict(zip(_EMAIL_COLS, owner + row + (now,)))) for row in card.emails)
+                old_children.extend(("phone", Phone, dict(zip(_PHONE_COLS, owner + row[:-1] + (now,)))) for row in card.phones)
+                old_children.extend(("email", Email, dict(zip(_EMAIL_COLS, owner + row[:-1] + (now,)))) for row in card.emails)
                 for tid in card.tags:
                     if is_person:
                         old_children.append(("person_tag", PersonTag, dict(person=card.id, tag=tid)))
@@ -1093,8 +1124,10 @@ class _Chunk:
                 notes.append(dict(text=text, person=card.id if is_person else None, company=comp,
                                   author=actor, import_batch=ctx.batch_id, created_at=now, updated_at=now))
             card.phones, card.emails, card.tags, card.notes = [], [], [], []
-        _bulk(Phone, _PHONE_COLS, phones)
-        _bulk(Email, _EMAIL_COLS, emails)
+        _bulk(Phone, ("company",) + _PHONE_COLS[2:], c_phones)
+        _bulk(Phone, ("person",) + _PHONE_COLS[2:], p_phones)
+        _bulk(Email, ("company",) + _EMAIL_COLS[2:], c_emails)
+        _bulk(Email, ("person",) + _EMAIL_COLS[2:], p_emails)
         _bulk(PersonTag, ("person", "tag"), ptags)
         _bulk(CompanyTag, ("company", "tag"), ctags)
         _insert(Note, notes)
@@ -1492,9 +1525,9 @@ def run_import(
                     buf: list[RowData] = []
                     if raw_rows is None:  # see CELLS_NOTE
                         ctx.cells_of = cells_of = _CellsOf(cells_blob)
+                        done += len(prepared)
+                        report.rows_total += len(prepared)
                         for parsed in prepared:
-                            done += 1
-                            report.rows_total += 1
                             if parsed.__class__ is list:
                                 _rejected(report, parsed[0], cells_of(parsed[0]), parsed[1])
                                 continue
