@@ -152,9 +152,15 @@ def normalize_email(address: str) -> tuple[str, bool]:
     return address, bool(EMAIL_RE.match(address))
 
 
+_EMAIL_SEP = re.compile(r"[;,\s]+")
+
+
 def split_emails(value: object) -> list[str]:
     text = phone_svc.cell_to_text(value)
-    return [e for e in (p.strip().strip("<>") for p in re.split(r"[;,\s]+", text)) if e]
+    if _EMAIL_SEP.search(text) is None:  # one address, the most common cell: what the split below gives
+        e = text.strip("<>")  # (no whitespace in it to strip: \s and str.strip's whitespace are the same)
+        return [e] if e else []
+    return [e for e in (p.strip().strip("<>") for p in _EMAIL_SEP.split(text)) if e]
 
 
 def add_emails(actor: Actor, raw: object, kind: str = "work", *, person_id=None, company_id=None, strict: bool = True) -> list[int]:

@@ -348,6 +348,8 @@ def _check(number: phonenumbers.PhoneNumber) -> tuple[bool, int, str | None]:
 
 _REGION_PLANS: dict[int, tuple] = {}  # country code → ((region code, its metadata), …) as phonenumbers lists them
 _REGION_CC: dict[str, int] = {}  # region code → its country code (country_code_for_valid_region)
+_REGION_META: dict[tuple[int, str], object] = {}  # (country code, region) → metadata_for_region_or_calling_code
+_MISSING = object()
 
 
 def _region_plan(cc: int) -> tuple | None:
@@ -387,7 +389,10 @@ def _check_nsn(cc: int, nsn: str) -> tuple[bool, int, str | None]:
         if number_region is None:
             return False, PhoneNumberType.UNKNOWN, None
     if ntype is None:
-        metadata = _Metadata.metadata_for_region_or_calling_code(cc, number_region.upper())
+        key = (cc, number_region)
+        metadata = _REGION_META.get(key, _MISSING)
+        if metadata is _MISSING:  # looked up once: the same metadata object every time after
+            metadata = _REGION_META[key] = _Metadata.metadata_for_region_or_calling_code(cc, number_region.upper())
         if metadata is None:
             return False, PhoneNumberType.UNKNOWN, number_region
         ntype = _number_type(nsn, metadata)
