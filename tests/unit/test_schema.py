@@ -439,3 +439,59 @@ def test_bare_path_and_env_resolve_to_sqlite(tmp_path, monkeypatch):
     monkeypatch.delenv("TUICRM_DB")
     assert resolve_url(None).endswith("/data/tuicrm.db")  # TUICRM_DATA_DIR (set by conftest)
     assert describe("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db"
+
+
+# --- version 6: no foreign-key index that a composite index repeats -------------------------------
+
+IMPORT_TABLES = ("person", "company", "phone", "email", "person_tag", "company_tag", "search_token", "note",
+                 "import_item", "tag")  # the contact side (a deal's indexes were chosen for the funnel's plans)
+
+
+def _indexes(table: str) -> dict[str, tuple[tuple[str, ...], bool]]:
+    return {ix.name: (tuple(ix.columns), bool(ix.unique)) for ix in database.obj.get_indexes(table)
+            if not ix.name.endswith("_pkey") and not ix.name.startswith("sqlite_autoindex")}
+
+
+def test_no_index_repeats_the_start_of_another_on_the_tables_an_import_writes(blank_url):
+    """Every insert pays for every index: on these tables none may be a non-unique index whose columns
+    begin another index (peewee's own foreign-key indexes did, until schema version 6)."""
+    open_database(blank_url)
+    ensure_schema()
+    for table in IMPORT_TABLES:
+        have = _indexes(table)
+        for name, (cols, unique) in have.items():
+            longer = [other for other, (c2, _u) in have.items() if other != name and len(c2) > len(cols) and c2[:len(cols)] == cols]
+            # the explicit next_activity_at ones are the contact list's sort (models: Person/Company.Meta)
+            if not unique and cols != ("next_activity_at",):
+                assert not longer, f"{table}: {name} {cols} repeats the start of {longer}"
+
+
+def test_upgrade_to_version_6_drops_the_repeated_indexes_and_keeps_the_data(blank_url, tmp_path):
+    from tuicrm.db.migrations import m0006_no_prefix_indexes as m6
+
+    open_database(blank_url)
+    ensure_schema()
+    fresh = {t: _indexes(t) for t in IMPORT_TABLES}
+    assert not {name for t in fresh.values() for name in t} & set(m6.REDUNDANT)
+    anna = User.create(login="anna", name="Анна")
+    Person.create(full_name="Иванов Иван", name_key="иванов иван", owner=anna.id)
+    # the base as version 5 made it: peewee's foreign-key indexes beside the composite ones
+    db = database.obj
+    for name in m6.REDUNDANT:
+        table, column = {"person_owner_id": ("person", "owner_id"), "company_owner_id": ("company", "owner_id"),
+                         "person_tag_person_id": ("person_tag", "person_id"), "company_tag_company_id": ("company_tag", "company_id"),
+                         "import_item_batch_id": ("import_item", "batch_id"), "note_person_id": ("note", "person_id"),
+                         "note_company_id": ("note", "company_id"), "note_deal_id": ("note", "deal_id")}[name]
+        db.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ("{column}")')
+    SchemaVersion.delete().where(SchemaVersion.version > 5).execute()
+    if not SchemaVersion.select().where(SchemaVersion.version == 5).exists():
+        SchemaVersion.create(version=5)
+    close_database()
+
+    open_database(blank_url)
+    assert current_version() == 5 and "person_owner_id" in _indexes("person")
+    result = ensure_schema(backup_dir=tmp_path)
+    assert (result.before, result.after) == (5, migrations.LATEST) and migrations.LATEST >= 6
+    assert {t: _indexes(t) for t in IMPORT_TABLES} == fresh
+    assert [(p.full_name, p.owner_id) for p in Person.select()] == [("Иванов Иван", anna.id)]
+    assert Person.select().where(Person.owner == anna.id).count() == 1

@@ -157,7 +157,7 @@ class Company(Editable):
     industry = CharField(max_length=200, null=True)
     segment = CharField(max_length=100, null=True, index=True)
     source = CharField(max_length=200, null=True)
-    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="companies")
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="companies", index=False)  # (owner, name_key)
     visibility = CharField(max_length=16, default="shared")  # enums.Visibility
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
@@ -187,7 +187,7 @@ class Person(Editable):
     company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="persons")
     birthday = DateField(null=True)
     source = CharField(max_length=200, null=True)
-    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="persons")
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="persons", index=False)  # (owner, name_key)
     visibility = CharField(max_length=16, default="shared")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
@@ -271,7 +271,7 @@ class Tag(BaseModel):
 
 
 class PersonTag(BaseModel):
-    person = ForeignKeyField(Person, on_delete="CASCADE", backref="tag_links")
+    person = ForeignKeyField(Person, on_delete="CASCADE", backref="tag_links", index=False)  # (person, tag)
     tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="+")
 
     class Meta:
@@ -279,7 +279,7 @@ class PersonTag(BaseModel):
 
 
 class CompanyTag(BaseModel):
-    company = ForeignKeyField(Company, on_delete="CASCADE", backref="tag_links")
+    company = ForeignKeyField(Company, on_delete="CASCADE", backref="tag_links", index=False)  # (company, tag)
     tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="+")
 
     class Meta:
@@ -484,9 +484,10 @@ class ActivityDay(Model):
 
 class Note(Editable):
     text = TextField()
-    person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="notes")
-    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="notes")
-    deal = ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="notes")
+    # each found by its (…, created_at) index below (schema version 6: no index of its own)
+    person = ForeignKeyField(Person, null=True, on_delete="SET NULL", backref="notes", index=False)
+    company = ForeignKeyField(Company, null=True, on_delete="SET NULL", backref="notes", index=False)
+    deal = ForeignKeyField(Deal, null=True, on_delete="SET NULL", backref="notes", index=False)
     author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     import_batch = ForeignKeyField(ImportBatch, null=True, on_delete="SET NULL", backref="+")
     archived_at = DateTimeField(null=True)
@@ -524,7 +525,7 @@ class ImportItem(BaseModel):
     a merged card (``before``), a phone/email/tag link added to an older card, a tag it created.
     Cards, deals and notes it created carry ``import_batch`` instead."""
 
-    batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", backref="items")
+    batch = ForeignKeyField(ImportBatch, on_delete="CASCADE", backref="items", index=False)  # (batch, entity)
     entity = CharField(max_length=16)  # enums.Entity
     entity_id = IntegerField()
     action = CharField(max_length=8)  # created / merged

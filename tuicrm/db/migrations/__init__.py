@@ -16,6 +16,7 @@ NAMES = [
     "m0003_stage_entered_at",
     "m0004_activity_day",
     "m0005_person_tokens_own",
+    "m0006_no_prefix_indexes",
 ]
 
 
