@@ -18,9 +18,8 @@ import pytest
 
 from tests.fixtures.import_files import write_xlsx
 from tests.unit.test_schema import blank_url  # noqa: F401 - fixture
-from tuicrm.db import activity_summary, migrations
+from tuicrm.db import activity_summary
 from tuicrm.db.connection import close_database, open_database
-from tuicrm.db.schema import SchemaVersion, current_version, ensure_schema
 from tuicrm.model import Activity, ActivityDay, Person, User, database
 from tuicrm.model.enums import ActivityKind, Outcome
 from tuicrm.services import activities, contacts, plan, reports, users
@@ -256,6 +255,7 @@ def test_split_days_covers_each_range_once():
 
 
 def test_upgrade_from_version_3_builds_the_summary(blank_url, tmp_path):  # noqa: F811
+    from tests.schema_steps import upgrade_from
     from tuicrm.config import Settings
     from tuicrm.session import open_session
 
@@ -271,15 +271,7 @@ def test_upgrade_from_version_3_builds_the_summary(blank_url, tmp_path):  # noqa
     if _is_pg():
         db.execute_sql(f"DROP FUNCTION {activity_summary.PG_FUNCTION}()")
         db.execute_sql(f"DROP FUNCTION {activity_summary.PG_TRUNCATE_FUNCTION}()")
-    SchemaVersion.delete().where(SchemaVersion.version > 3).execute()
-    if not SchemaVersion.select().where(SchemaVersion.version == 3).exists():
-        SchemaVersion.create(version=3)
-    close_database()
-
-    open_database(blank_url)
-    assert current_version() == 3
-    result = ensure_schema(backup_dir=tmp_path)
-    assert (result.before, result.after) == (3, migrations.LATEST) and migrations.LATEST >= 4
+    upgrade_from(3, blank_url, tmp_path)
     assert in_step() == expected and activity_summary.triggers_installed(database.obj)
     activities.log_call(actor, outcome="busy", at=T(2026, 2, 20, 9))  # the triggers run after the upgrade
     assert len(in_step()) == len(expected) + 1

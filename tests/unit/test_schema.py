@@ -467,6 +467,7 @@ def test_no_index_repeats_the_start_of_another_on_the_tables_an_import_writes(bl
 
 
 def test_upgrade_to_version_6_drops_the_repeated_indexes_and_keeps_the_data(blank_url, tmp_path):
+    from tests.schema_steps import upgrade_from
     from tuicrm.db.migrations import m0006_no_prefix_indexes as m6
 
     open_database(blank_url)
@@ -483,15 +484,8 @@ def test_upgrade_to_version_6_drops_the_repeated_indexes_and_keeps_the_data(blan
                          "import_item_batch_id": ("import_item", "batch_id"), "note_person_id": ("note", "person_id"),
                          "note_company_id": ("note", "company_id"), "note_deal_id": ("note", "deal_id")}[name]
         db.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ("{column}")')
-    SchemaVersion.delete().where(SchemaVersion.version > 5).execute()
-    if not SchemaVersion.select().where(SchemaVersion.version == 5).exists():
-        SchemaVersion.create(version=5)
-    close_database()
-
-    open_database(blank_url)
-    assert current_version() == 5 and "person_owner_id" in _indexes("person")
-    result = ensure_schema(backup_dir=tmp_path)
-    assert (result.before, result.after) == (5, migrations.LATEST) and migrations.LATEST >= 6
+    assert "person_owner_id" in _indexes("person")
+    upgrade_from(5, blank_url, tmp_path)
     assert {t: _indexes(t) for t in IMPORT_TABLES} == fresh
     assert [(p.full_name, p.owner_id) for p in Person.select()] == [("Иванов Иван", anna.id)]
     assert Person.select().where(Person.owner == anna.id).count() == 1

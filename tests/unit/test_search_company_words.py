@@ -130,10 +130,8 @@ def test_renaming_a_company_leaves_its_persons_rows_alone(actor):
 
 
 def test_upgrade_from_version_4_keeps_only_the_persons_own_words(blank_url, tmp_path):  # noqa: F811
+    from tests.schema_steps import upgrade_from
     from tuicrm.config import Settings
-    from tuicrm.db import migrations
-    from tuicrm.db.connection import close_database, open_database
-    from tuicrm.db.schema import SchemaVersion, current_version, ensure_schema
     from tuicrm.model import database
     from tuicrm.session import open_session
 
@@ -158,15 +156,7 @@ def test_upgrade_from_version_4_keeps_only_the_persons_own_words(blank_url, tmp_
     Person.delete().where(Person.id == gone).execute()
     db.execute_sql('DROP INDEX "search_token_kind_ref_id_token"')
     db.execute_sql('CREATE INDEX "search_token_kind_ref_id" ON "search_token" ("kind", "ref_id")')
-    SchemaVersion.delete().where(SchemaVersion.version > 4).execute()
-    if not SchemaVersion.select().where(SchemaVersion.version == 4).exists():
-        SchemaVersion.create(version=4)
-    close_database()
-
-    open_database(blank_url)
-    assert current_version() == 4
-    result = ensure_schema(backup_dir=tmp_path)
-    assert (result.before, result.after) == (4, migrations.LATEST) and migrations.LATEST >= 5
+    upgrade_from(4, blank_url, tmp_path)
 
     rows = sorted(SearchToken.select(SearchToken.ref_id, SearchToken.token).where(SearchToken.kind == "p").tuples())
     assert rows == sorted([(ivanov, "иван"), (ivanov, "иванов"), (petrov, "павел"), (petrov, "петров"),
