@@ -539,12 +539,7 @@ def _parse_row(ctx: _Prep, number: int, cells: list, mapping: list[str]) -> RowD
         r.email_keys = [a.lower() for a, _ok in r.emails]
     if r.company:
         r.company_key = ctx.key(r.company)
-    for p, _kind in r.phones:
-        if not p[5]:
-            r.flagged = True
-    for p, _kind in r.company_phones:
-        if not p[5]:
-            r.flagged = True
+    r.flagged = any(not p[5] for p, _kind in itertools.chain(r.phones, r.company_phones))
     return r
 
 
@@ -576,6 +571,12 @@ class Card:
     rev: int = 0  # a new card's additions so far (a field filled, a phone/email/tag/note, its company)
     key: str = ""  # a new card's search_key of its name
     words: list = field(default_factory=list)  # a new person's search words of its name
+
+
+def _new_additions(company: Card | None, person: Card | None) -> int:
+    """What the row's new (not yet written) cards have gained so far (``Card.rev``)."""
+    return ((company.rev if company is not None and company.fresh else 0)
+            + (person.rev if person is not None and person.fresh else 0))
 
 
 _NO_VALUES: dict = {}  # a row with no field for its company (``_Chunk.run``); never written to
@@ -921,8 +922,7 @@ class _Chunk:
             # what the row finds before it adds anything (the outcome below compares)
             c_touched = company is not None and company.touched
             p_touched = person is not None and person.touched
-            sig = ((company.rev if company is not None and company.fresh else 0)
-                   + (person.rev if person is not None and person.fresh else 0))
+            sig = _new_additions(company, person)
             conflicts: list[str] = []
             owner = r.owner_id
             if company is not None and not (ctx.policy == "skip" and not company.fresh):
@@ -965,8 +965,7 @@ class _Chunk:
                 rep.created += 1
             elif (company is not None and company.touched and not c_touched) or (person is not None and person.touched and not p_touched):
                 rep.merged += 1
-            elif sig != ((company.rev if company is not None and company.fresh else 0)
-                         + (person.rev if person is not None and person.fresh else 0)):
+            elif sig != _new_additions(company, person):
                 rep.merged += 1  # a duplicate row of this file added something to the card of an earlier row
             elif matched_existing and ctx.policy == "skip":
                 rep.skipped += 1
@@ -1523,10 +1522,12 @@ def run_import(
                     read and prepared by the worker (``prepared`` packed, the cells in ``cells_blob``)."""
                     nonlocal done
                     buf: list[RowData] = []
+                    if prepared is None:
+                        prepared = _prepare_rows(ctx.prep, raw_rows, mapping)
+                    done += len(prepared)
+                    report.rows_total += len(prepared)
                     if raw_rows is None:  # see CELLS_NOTE
                         ctx.cells_of = cells_of = _CellsOf(cells_blob)
-                        done += len(prepared)
-                        report.rows_total += len(prepared)
                         for parsed in prepared:
                             if parsed.__class__ is list:
                                 _rejected(report, parsed[0], cells_of(parsed[0]), parsed[1])
@@ -1536,11 +1537,7 @@ def run_import(
                             buf.append(parsed)
                     else:
                         ctx.cells_of = None
-                        if prepared is None:
-                            prepared = _prepare_rows(ctx.prep, raw_rows, mapping)
                         for (number, cells), parsed in zip(raw_rows, prepared):
-                            done += 1
-                            report.rows_total += 1
                             if isinstance(parsed, str):
                                 _rejected(report, number, cells, parsed)
                                 continue
