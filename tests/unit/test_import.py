@@ -267,11 +267,16 @@ def test_random_bad_files_never_raise_or_leave_a_partial_batch(session, actor, t
 def test_second_core_phone_parsing_gives_the_same_base(ui_session, tmp_path):
     """The worker process is engine-independent: SQLite only."""
     actor = ui_session.actor
-    rows = [[f"Человек {i}", f"ООО Фирма {i % 7}", f"8 916 {i:03d}-45-67", 9031000000.0 + i if i % 2 else None] for i in range(60)]
-    path = write_xlsx(tmp_path / "p.xlsx", ["ФИО", "Компания", "Телефон", "Мобильный телефон"], rows)
+    born = [dt.date(1950 + i, 1 + i % 12, 1 + i % 28) for i in range(60)]
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 7}", f"8 916 {i:03d}-45-67" if i != 7 else "12-34",
+             9031000000.0 + i if i % 2 else None, born[i] if i % 3 else born[i].strftime("%d.%m.%Y")] for i in range(60)]
+    path = write_xlsx(tmp_path / "p.xlsx", ["ФИО", "Компания", "Телефон", "Мобильный телефон", "Дата рождения"], rows)
     rep = importer.run_import(actor, path, workers=1, chunk_size=16)
     assert (rep.created, rep.rejected, rep.persons_created, rep.companies_created) == (60, 0, 60, 7)
     assert Phone.select().count() == 90 and Phone.select().where(Phone.e164 == "+79031000001").exists()
+    # what travels from the worker as plain values (SHIP_NOTE) is back to its kind in the base
+    assert {p.full_name: p.birthday for p in Person.select()} == {f"Человек {i}": born[i] for i in range(60)}
+    assert [(p.raw, p.kind, p.is_valid) for p in Phone.select().where(Phone.e164.is_null())] == [("12-34", "other", False)]
     assert importer.run_import(actor, path, workers=1, chunk_size=16).created == 0
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import marshal
 import pickle
 import random
 
 import pytest
 
+from tuicrm.model.enums import PhoneKind
 from tuicrm.services import phones as phone_svc
 from tuicrm.services.contacts import normalize_email, split_emails, split_tags
 from tuicrm.transfer import importer, values
@@ -152,7 +154,7 @@ def test_pack_is_the_fields_in_order():
 def test_worker_read_pauses_the_collector_and_restores_it(tmp_path, enabled):
     path = tmp_path / "t.csv"
     path.write_text("ФИО;Телефон\n" + "".join(f"Иванов {i};8 916 123 45 {i % 100:02d}\n" for i in range(30)), encoding="utf-8")
-    seen, pickled = [], []
+    seen, pickled, marshalled = [], [], []
     real = importer._worker_prepare
 
     def spy(*args):
@@ -168,24 +170,61 @@ def test_worker_read_pauses_the_collector_and_restores_it(tmp_path, enabled):
             pickled.append(gc.isenabled())
             return pickle.dumps(*args, **kwargs)
 
+    class MarshalSpy:  # the prepared rows too (SHIP_NOTE)
+        loads = staticmethod(marshal.loads)
+
+        @staticmethod
+        def dumps(*args, **kwargs):
+            marshalled.append(gc.isenabled())
+            return marshal.dumps(*args, **kwargs)
+
     was = gc.isenabled()
     try:
         gc.enable() if enabled else gc.disable()
         importer._worker_open(str(path), None, None, True, "en", 10)
         importer._worker_prepare = spy
         importer.pickle = PickleSpy
+        importer.marshal = MarshalSpy
         chunks = []
         while (got := importer._worker_read(["full_name", "phone", ""], "RU", "en")) is not None:
-            assert isinstance(got, bytes)
-            chunks.append(pickle.loads(got))
+            assert isinstance(got, tuple) and [type(b) for b in got] == [bytes, bytes]  # nothing left for the pool to walk
+            chunks.append((pickle.loads(got[0]), importer._unship(got[1])))
             assert gc.isenabled() == enabled
-        assert [len(pickle.loads(cells)) for cells, _prepared in chunks] == [10, 10, 10] and seen == [False, False, False]
-        assert pickled == [False] * 6  # the cells, then the chunk with them
+        assert [len(cells) for cells, _prepared in chunks] == [10, 10, 10] and seen == [False, False, False]
+        assert pickled == [False] * 3 and marshalled == [False] * 3  # the cells pickled, the rows marshalled
         assert importer._unpack(chunks[0][1][0]).full_name == "Иванов 0" and importer._unpack(chunks[0][1][0]).cells is None
     finally:
         importer._worker_prepare = real
         importer.pickle = pickle
+        importer.marshal = marshal
         gc.enable() if was else gc.disable()
+
+
+def test_prepared_rows_travel_marshalled_and_come_back_the_same():
+    """SHIP_NOTE: a chunk of prepared rows is marshalled (birthday as its ordinal, a phone's default
+    kind as plain str) and unpacks to the rows it was; a chunk holding a value marshal refuses goes
+    pickled, and comes back the same."""
+    prep = importer._Prep("RU")
+    mapping = ["full_name", "phone", "email", "birthday", "tags", "company", ""]
+    cells = [["Иванов Иван", "8 916 123-45-67, 12-34", "a@b.ru; плохой", dt.date(1980, 2, 29), "vip, опт", "ООО Ромашка"],
+             ["Петров", "+7 495 123-45-67 доб. 12", None, "31.12.1999", None, None],
+             [None, "89160000000", None, None, None, None]]  # no name: rejected
+    rows = [(n, c) for n, c in enumerate(cells, start=2)]
+    expected = [importer._parse_row(prep, n, c, mapping) for n, c in rows]
+    blob = importer._ship(importer._prepare_rows(prep, rows, mapping, keep_cells=False))
+    assert blob[:1] == b"M"
+    back = importer._unship(blob)
+    assert back[2] == [4, expected[2]]  # a rejected row: [number, reason]
+    for got, want in zip(back[:2], expected[:2]):
+        got = importer._unpack(got)
+        want.cells = None
+        assert got == want and type(got.birthday) is dt.date and got.phones == want.phones
+    assert importer._unpack(back[0]).birthday == dt.date(1980, 2, 29)
+    assert [kind for (_raw, _e, _x, _d, kind, *_rest), _k in importer._unpack(back[0]).phones] == ["mobile", "other"]
+
+    odd = [(1, PhoneKind.MOBILE, [dt.date(2000, 1, 1)])]  # a str subclass, a date
+    blob = importer._ship(odd)
+    assert blob[:1] == b"P" and importer._unship(blob) == odd
 
 
 def test_tag_cells_are_split_once_and_the_cache_stays_bounded(monkeypatch):
