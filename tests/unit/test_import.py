@@ -461,6 +461,26 @@ def test_a_worker_that_dies_midway_leaves_the_rest_to_the_importing_process(ui_s
     assert rep.rows_total == 60 and Person.select().count() == rep.persons_created > 0
 
 
+def test_no_second_process_the_file_is_read_here(ui_session, tmp_path, monkeypatch):
+    """When the worker's pool cannot be made at all (no semaphores, a resource tracker that cannot
+    start), the import reads the file in this process and gives the same result."""
+    actor = ui_session.actor
+    rows = [[f"Человек {i}", f"8 916 {i:03d}-45-67"] for i in range(30)]
+    path = write_xlsx(tmp_path / "n.xlsx", ["ФИО", "Телефон"], rows)
+    here = importer.run_import(actor, path, workers=0, chunk_size=7, dry_run=True)
+
+    def no_pool():
+        raise ValueError("bad value(s) in fds_to_keep")
+
+    monkeypatch.setattr(importer, "_worker_pool", no_pool)
+    there = importer.run_import(actor, path, workers=1, chunk_size=7)
+    def outcome(rep):
+        return rep.rows_total, rep.created, rep.merged, rep.rejected, rep.persons_created, rep.phones_flagged
+
+    assert outcome(there) == outcome(here) == (30, 30, 0, 0, 30, 0) and there.batch_id
+    assert Person.select().count() == 30 and Phone.select().count() == 30
+
+
 def test_a_file_error_met_by_the_worker_is_the_import_error(ui_session, tmp_path):
     """A row the worker cannot decode fails the import with the message the importing process
     would give (not silently read again), and nothing is written."""

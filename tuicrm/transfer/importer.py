@@ -32,6 +32,7 @@ import json
 import marshal
 import os
 import pickle
+import sys
 import threading
 import time
 import dataclasses
@@ -1501,7 +1502,12 @@ def run_import(
         workers = 1 if _file_size(path) >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1 else 0
     # WORKER_NOTE: with a worker, the worker opens and reads the file and prepares its rows; this
     # process only matches and writes, and never holds the sheet.
-    pool = _worker_pool() if workers else None
+    pool = None
+    if workers:
+        try:
+            pool = _worker_pool()
+        except Exception:  # noqa: BLE001 - no second process here (no semaphores, say): the file is read here
+            pool = None
     table = None
     if pool is not None:
         try:
@@ -1805,9 +1811,38 @@ def _worker_pool():
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    _start_resource_tracker()
     # spawn: a fresh interpreter (never a fork of a process holding a database connection and
     # threads), a direct child, so its CPU time shows in the importing process's RUSAGE_CHILDREN
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+_TRACKER_LOCK = threading.Lock()
+
+
+def _start_resource_tracker() -> None:
+    """TRACKER_NOTE: the pool's queues need multiprocessing's resource tracker, a process started on
+    first use with ``sys.stderr.fileno()`` among the descriptors it keeps. In the app, Textual has
+    replaced sys.stderr with a capture whose fileno() is -1: starting the tracker failed ("bad
+    value(s) in fds_to_keep") and an import from the Import screen never ran. Where sys.stderr has
+    no descriptor, the tracker is started here with the process's own stderr (descriptor 2, the
+    one the tracker inherits anyway) in its place for that moment."""
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            return  # the tracker starts itself as usual
+    except (AttributeError, ValueError, OSError):
+        pass
+    from multiprocessing import resource_tracker
+
+    real = sys.__stderr__
+    with _TRACKER_LOCK:
+        was = sys.stderr
+        try:
+            if real is not None:
+                sys.stderr = real
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = was
 
 
 def list_batches(limit: int = 50) -> list[ImportBatch]:
