@@ -6,12 +6,14 @@ Usage inside a screen or widget::
 
 The call runs in a thread worker (``exclusive`` per group, so a newer search cancels an older
 one), inside ``connection_context``; a lost connection is reconnected and retried with a notice;
-a ServiceError is shown as a notification (or passed to ``error=``) and never becomes a traceback.
+a ServiceError is shown as a notification (or passed to ``error=``) and never becomes a traceback;
+any other exception is said the same way, as an unexpected error, instead of leaving the screen waiting.
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Any, Callable
 
 import peewee
@@ -64,7 +66,7 @@ class DbCaller:
         app = self.app
 
         def notify(msg: str) -> None:
-            app.call_from_thread(app.notify, msg, severity="warning", timeout=4)
+            app.call_from_thread(app.notify, msg, severity="warning", timeout=4, markup=False)
 
         def work() -> None:
             worker = get_current_worker()
@@ -75,7 +77,7 @@ class DbCaller:
                     if error is not None:
                         app.call_from_thread(error, exc)
                     else:
-                        app.call_from_thread(app.notify, str(exc), severity="error", timeout=6)
+                        app.call_from_thread(app.notify, str(exc), severity="error", timeout=6, markup=False)
                 return
             except (peewee.OperationalError, peewee.InterfaceError) as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -85,7 +87,17 @@ class DbCaller:
                 if error is not None:  # the caller's own handler: it says so, and resets its state
                     app.call_from_thread(error, lost)  # (a form stays open, a list can fetch again)
                 else:
-                    app.call_from_thread(app.notify, str(lost), severity="error", timeout=10)
+                    app.call_from_thread(app.notify, str(lost), severity="error", timeout=10, markup=False)
+                return
+            except Exception as exc:  # noqa: BLE001 - a bug: said on screen (the worker does not exit the app), not left hanging
+                if worker.is_cancelled:
+                    return
+                app.call_from_thread(app.log.error, traceback.format_exc())
+                failed = ServiceError(_("Unexpected error: {error}").format(error=f"{type(exc).__name__}: {exc}"[:300]))
+                if error is not None:  # the caller resets its state (a screen that said "Importing…" says this)
+                    app.call_from_thread(error, failed)
+                else:
+                    app.call_from_thread(app.notify, str(failed), severity="error", timeout=10, markup=False)
                 return
             if done is not None and not worker.is_cancelled:
                 app.call_from_thread(done, result)

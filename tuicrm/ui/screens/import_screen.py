@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -109,7 +110,7 @@ class ImportScreen(CrmScreen):
         self.busy = False
         self.query_one("#import-progress").display = False
         self.say(str(exc), error=True)
-        self.notify(str(exc), severity="error", timeout=8)
+        self.notify(str(exc), severity="error", timeout=8, markup=False)
 
     def _fill_table(self, keep: int | None = None) -> None:
         table = self.query_one("#import-columns", DataTable)
@@ -120,7 +121,8 @@ class ImportScreen(CrmScreen):
             return
         for i, h in enumerate(p.headers):
             samples = " | ".join(p.samples[i][:3]) if i < len(p.samples) else ""
-            table.add_row(str(i + 1), h or f"#{i + 1}", field_label(self.mapping[i]), samples[:60], key=str(i))
+            # the file's own text (headers, cells) is never read as markup: Text, not str
+            table.add_row(str(i + 1), Text(h or f"#{i + 1}"), field_label(self.mapping[i]), Text(samples[:60]), key=str(i))
         if p.headers:
             table.move_cursor(row=min(max(row, 0), len(p.headers) - 1))
 
@@ -161,7 +163,7 @@ class ImportScreen(CrmScreen):
     def say(self, text: str, error: bool = False) -> None:
         w = self.query_one("#import-info", Static)
         w.set_class(error, "import-error")
-        w.update(text)
+        w.update(Text(text))  # file names and messages carry the user's text: never markup
 
     # --- preview and import ----------------------------------------------------------------------
     def action_preview(self) -> None:
@@ -213,11 +215,11 @@ class ImportScreen(CrmScreen):
             lines.append(_("row {row}: {message}").format(row=pr.row, message=f"[{_(pr.kind)}] {pr.message}"))
         if not rep.dry_run:
             lines.append(_("u undoes this import."))
-        self.query_one("#import-report", Static).update("\n".join(lines))
+        self.query_one("#import-report", Static).update(Text("\n".join(lines)))
         self.say(_("{seconds:.1f} s").format(seconds=rep.seconds))
 
     def _rejected_written(self, path) -> None:
-        self.notify(_("Rejected rows with reasons: {path}").format(path=path), timeout=8)
+        self.notify(_("Rejected rows with reasons: {path}").format(path=path), timeout=8, markup=False)
 
     def action_undo(self) -> None:
         if self.busy or self.last_batch is None:
@@ -245,7 +247,7 @@ class ImportScreen(CrmScreen):
         if p is None or self.busy or len(p.sheets) < 2:
             return
         self.sheet = p.sheets[(p.sheets.index(p.sheet) + 1) % len(p.sheets)] if p.sheet in p.sheets else p.sheets[0]
-        self.notify(_("Sheet: {sheet}").format(sheet=self.sheet), timeout=3)
+        self.notify(_("Sheet: {sheet}").format(sheet=self.sheet), timeout=3, markup=False)
         self.action_read_file()
 
     def action_save_preset(self) -> None:
@@ -258,7 +260,8 @@ class ImportScreen(CrmScreen):
                 from tuicrm.transfer import presets
 
                 self.run_db(presets.save, name, headers, mapping,
-                            done=lambda _r: self.notify(_("Mapping saved as preset {name!r} (tuicrm import --preset {name})").format(name=name)),
+                            done=lambda _r: self.notify(_("Mapping saved as preset {name!r} (tuicrm import --preset {name})").format(name=name),
+                                                        markup=False),
                             group="import-preset")
 
         self.app.push_screen(PresetNameModal(), named)
