@@ -18,17 +18,23 @@ async def _until(pilot, cond, tries=200):
     return cond()
 
 
+async def _open_and_read(pilot, app, path) -> ImportScreen:
+    """F6, the file's path, ctrl+r: the screen with the file read (its mapping shown)."""
+    await pilot.press("f6")
+    assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
+    screen = app.screen
+    screen.query_one("#import-path").value = str(path)
+    await pilot.press("ctrl+r")
+    assert await _until(pilot, lambda: screen.prepared is not None)
+    return screen
+
+
 async def test_import_screen_map_preview_import_undo(ui_session, tmp_path):
     path = write_csv(tmp_path / "c.csv", ["ФИО", "Номер", "Компания"], [
         ["Иванов Иван", "8 916 123-45-67", "ООО Ромашка"], ["Петров Пётр", "89161112233", "ООО Ромашка"]])
     app = create_app(ui_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f6")
-        assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
-        screen = app.screen
-        screen.query_one("#import-path").value = str(path)
-        await pilot.press("ctrl+r")
-        assert await _until(pilot, lambda: screen.prepared is not None)
+        screen = await _open_and_read(pilot, app, path)
         table = screen.query_one("#import-columns", DataTable)
         assert screen.mapping == ["full_name", "", "company"]  # "Номер" is not recognized
         table.focus()
@@ -110,12 +116,7 @@ async def test_a_big_file_imports_from_the_screen_through_the_second_process(ui_
                      [[f"Человек {i}", f"8 916 000-{i // 100:02d}-{i % 100:02d}", f"ООО {i % 7}"] for i in range(300)])
     app = create_app(ui_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f6")
-        assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
-        screen = app.screen
-        screen.query_one("#import-path").value = str(path)
-        await pilot.press("ctrl+r")
-        assert await _until(pilot, lambda: screen.prepared is not None)
+        screen = await _open_and_read(pilot, app, path)
         await pilot.press("ctrl+s")
         report = screen.query_one("#import-report", Static)
         assert await _until(pilot, lambda: "done" in str(report.render()) or not screen.busy, tries=1500)
@@ -134,12 +135,7 @@ async def test_an_unexpected_error_is_said_not_left_waiting(ui_session, tmp_path
     path = write_csv(tmp_path / "c.csv", ["ФИО"], [["Иванов Иван"]])
     app = create_app(ui_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f6")
-        assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
-        screen = app.screen
-        screen.query_one("#import-path").value = str(path)
-        await pilot.press("ctrl+r")
-        assert await _until(pilot, lambda: screen.prepared is not None)
+        screen = await _open_and_read(pilot, app, path)
         monkeypatch.setattr(importer, "run_import", broken)
         await pilot.press("ctrl+s")
         info = screen.query_one("#import-info", Static)
@@ -154,12 +150,7 @@ async def test_brackets_in_the_file_are_shown_as_written(ui_session, tmp_path):
     path = write_csv(tmp_path / "list [v2].csv", ["ФИО [x]", "Телефон [/раб]"], [["[b]Иванов[/b] Иван [/]", "12-34"]])
     app = create_app(ui_session)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("f6")
-        assert await _until(pilot, lambda: isinstance(app.screen, ImportScreen))
-        screen = app.screen
-        screen.query_one("#import-path").value = str(path)
-        await pilot.press("ctrl+r")
-        assert await _until(pilot, lambda: screen.prepared is not None)
+        screen = await _open_and_read(pilot, app, path)
         await pilot.pause()
         table = screen.query_one("#import-columns", DataTable)
         shown = [[str(getattr(c, "plain", c)) for c in table.get_row_at(i)] for i in range(2)]
