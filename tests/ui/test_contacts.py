@@ -72,6 +72,17 @@ async def test_search_by_name_words_and_escape_back_to_list(ui_session, data, fr
         assert app.screen.search_input.value == ""
 
 
+async def test_brackets_typed_in_the_search_are_text_not_markup(ui_session, data, frozen_clock):
+    """What the user types is shown back in the status line: "[/x]" there made Rich's markup parser
+    raise and the app crash."""
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot, app)
+        await _search(pilot, app, "[/x] [b]")
+        await pilot.pause()
+        assert "[/x] [b]" in _text(app.screen.query_one("#contacts-status", Static))
+
+
 async def test_card_shows_fields_phones_flag_and_history(ui_session, data, frozen_clock):
     app = create_app(ui_session, clock=frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -29,7 +30,7 @@ class FieldMessage(Static):
             return  # unchanged: no relayout
         self._shown = (text, level)
         self.set_classes(f"field-message -{level}")
-        self.update(text)
+        self.update(Text(text))  # messages may quote what was typed: text, never markup
         self.display = bool(text)
 
     @property

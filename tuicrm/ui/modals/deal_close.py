@@ -3,6 +3,7 @@ and a deal changed meanwhile by someone else answered with "conflict" (the board
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Button, Static
 
 from tuicrm.services.base import Conflict, ServiceError
@@ -32,7 +33,7 @@ class CloseDealModal(CrmModal["bool | str | None"]):
         self.dismiss(None)
 
     def _error(self, text: str) -> None:
-        self.query_one(f"#{self.ID_PREFIX}-error", Static).update(text)
+        self.query_one(f"#{self.ID_PREFIX}-error", Static).update(Text(text))
 
     def _failed(self, exc: ServiceError) -> None:
         if isinstance(exc, Conflict):

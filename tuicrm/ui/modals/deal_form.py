@@ -3,6 +3,7 @@ deal's amount / expected close / probability. Bad input is said inline, under th
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -127,7 +128,7 @@ class DealForm(CrmModal["int | str | None"]):
 
     # --- saving ------------------------------------------------------------------------------
     def _error(self, text: str) -> None:
-        self.query_one("#deal-error", Static).update(text)
+        self.query_one("#deal-error", Static).update(Text(text))
 
     def read(self) -> dict:
         """The typed values, parsed; raises ValidationError naming the field."""

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -67,7 +68,7 @@ class _Dialog(CrmModal):
 
     def say(self, text: str) -> None:
         err = self.query_one("#dialog-error", Static)
-        err.update(text)
+        err.update(Text(text))
         err.display = bool(text)
 
     @property

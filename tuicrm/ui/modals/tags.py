@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.suggester import Suggester
@@ -82,7 +83,7 @@ class TagsModal(FormModal[bool]):
         matches = [t for t in self.suggester.known if search_key(t).startswith(key) and search_key(t) not in chosen][:8]
         text = (_("Existing: {tags}").format(tags=", ".join(matches)) if matches else "") + \
             ("  · " if matches else "") + _("→ completes, comma separates")
-        self.query_one("#known-tags", Static).update(text)
+        self.query_one("#known-tags", Static).update(Text(text))  # tag names: text, never markup
 
     def field_changed(self, name: str, value) -> None:
         if name == "tags":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
@@ -79,7 +80,7 @@ class ContactsScreen(CrmScreen):
             text = _("Found: {n} for “{query}” — Enter opens, Esc returns to the list").format(n=hits or 0, query=query)
             if not hits:
                 text = _("Nothing found for “{query}”").format(query=query)
-            status.update(text)
+            status.update(Text(text))  # the typed query, shown back: text, never markup
             return
         t = self.table
         what = _("Persons") if t.kind == "person" else _("Companies")
@@ -97,7 +98,7 @@ class ContactsScreen(CrmScreen):
             parts.append(_("no next step"))
         if f.include_archived:
             parts.append(_("with archived"))
-        status.update(" · ".join(parts))
+        status.update(Text(" · ".join(parts)))  # a tag or segment name is the user's text
 
     # --- search --------------------------------------------------------------------------------
     def on_search_input_results(self, event: SearchInput.Results) -> None:
