@@ -312,3 +312,28 @@ async def test_pipeline_editor_add_and_refuse_removal(ui_session, frozen_clock):
         await until(pilot, lambda: app.screen is screen and len(screen.view.columns) == 7)
         assert screen.view.columns[1].column.name == "Demo"
         _ = data
+
+
+async def test_a_deal_card_shows_brackets_as_written(ui_session, frozen_clock):
+    """Names, titles and subjects are the user's text: "[/x]" in a client's name made the deal card's
+    tables raise (Rich reads a str cell as markup) and the app crash."""
+    from tuicrm.services import activities
+
+    actor = ui_session.actor
+    cid = contacts.create_company(actor, name="ООО [/] Рога")
+    pid = contacts.create_person(actor, full_name="Иван [/x] Петров", company_id=cid)
+    did = deals.create_deal(actor, "Сделка [b]", amount_minor=1_000_00, person_id=pid, company_id=cid,
+                            created_at=NOW - dt.timedelta(days=2))
+    activities.create_activity(actor, "call_out", "Звонок [/y]", due_at=NOW + dt.timedelta(hours=3), deal_id=did, person_id=pid)
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_funnel(pilot, app)
+        await until(pilot, lambda: screen.selected() is not None and screen.selected().id == did)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "DealCardScreen" and app.screen.detail)
+        await pilot.pause()
+        card = app.screen
+        fields = plain(card.query_one("#deal-fields"))
+        assert "ООО [/] Рога · Иван [/x] Петров" in fields and "Звонок [/y]" in fields
+        assert "Сделка [b]" in plain(card.query_one("#deal-title"))
+        assert "Звонок [/y]" in plain(card.query_one("#deal-activities"))

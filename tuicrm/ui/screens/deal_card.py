@@ -95,7 +95,7 @@ class DealCardScreen(CrmScreen):
         prob = f"{c.probability}%" + ("" if c.probability_own is not None else " " + _("(stage default)"))
 
         def row(label: str, value: str | None) -> None:
-            fields.add_row(label, value or "—")
+            fields.add_row(label, Text(value or "—"))  # names, titles: the user's text, never markup
 
         row(_("Client"), " · ".join(x for x in (d.company, d.person) if x) or _("no client"))
         row(_("Amount"), formatting.money(c.amount_minor, c.currency))
@@ -124,7 +124,7 @@ class DealCardScreen(CrmScreen):
         hist.add_column(_("Who"))
         for h in d.history:
             move = f"{h.from_stage} → {h.to_stage}" if h.from_stage else f"→ {h.to_stage}"
-            hist.add_row(formatting.datetime(h.at, zone), move, h.user)
+            hist.add_row(formatting.datetime(h.at, zone), Text(move), Text(h.user or ""))
         self.query_one("#deal-history", Static).update(hist)
 
         acts = Table(show_edge=False, expand=True, box=None, show_header=bool(d.activities))
@@ -135,7 +135,7 @@ class DealCardScreen(CrmScreen):
         for a in d.activities:
             when = formatting.datetime(a.done_at or a.due_at, zone)
             state = "✓ " if a.done_at else "○ "
-            acts.add_row(state + when, _(KIND_LABELS.get(a.kind, a.kind)), a.subject, a.assignee)
+            acts.add_row(state + when, _(KIND_LABELS.get(a.kind, a.kind)), Text(a.subject or ""), Text(a.assignee or ""))
         self.query_one("#deal-activities", Static).update(acts if d.activities else _("No activities yet."))
 
         notes = Text()
