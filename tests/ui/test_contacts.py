@@ -169,6 +169,30 @@ async def test_filter_dialog_by_tag(ui_session, data, frozen_clock):
         await until(pilot, lambda: table.flt.tag == "VIP" and [r.id for r in table._rows()] == [data["ivanov"]], what="tag filter")
 
 
+async def test_the_filter_dialog_with_brackets_in_tag_and_manager_names(ui_session, data, frozen_clock):
+    """A Select's option is read as markup when it is a str: a tag "[/old]" or a manager named
+    "Мария [/x]" crashed the app as the filter dialog opened."""
+    from textual.widgets import Select
+
+    from tuicrm.services import contacts, users
+
+    users.create_user("maria", "Мария [/x]", "manager")
+    contacts.create_person(ui_session.actor, full_name="Сидоров Олег", tags=["[/old]"])
+    app = create_app(ui_session, clock=frozen_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(pilot, app)
+        await pilot.press("f")
+        await until(pilot, lambda: app.screen.query_one("#flt-tag", Select)._options[1:], what="filter choices")
+        await pilot.pause()
+        tags = app.screen.query_one("#flt-tag", Select)
+        assert "[/old]" in [str(prompt) for prompt, _value in tags._options]
+        tags.value = "[/old]"
+        await pilot.press("ctrl+s")
+        table = _table(app)
+        await until(pilot, lambda: table.flt.tag == "[/old]" and table.row_count == 1, what="tag filter")
+        assert "[/old]" in _text(app.screen.query_one("#contacts-status", Static))
+
+
 async def test_a_page_that_failed_is_fetched_by_the_next_key_at_the_last_row(ui_session, frozen_clock, monkeypatch):
     """A page fetch that fails (the base locked, say) is said and does not stop the list: the
     next move key at the last row held fetches it again, though nothing new is highlighted there."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -66,7 +67,7 @@ class ActivityForm(FormModal["int | None"]):
     def _users(self, rows) -> None:
         sel = self.query_one("#assignee", Select)
         with self.filling():
-            sel.set_options([(u.name, u.id) for u in rows])
+            sel.set_options([(Text(u.name), u.id) for u in rows])
             wanted = self.loaded.assignee_id if self.loaded else self.actor.user_id
             if wanted is not None and any(u.id == wanted for u in rows):
                 sel.value = wanted

@@ -3,6 +3,7 @@ phones and emails checked as typed, owner, visibility; duplicates by ИНН/phon
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Select, Static, TextArea
@@ -73,7 +74,7 @@ class CompanyForm(CustomFieldsMixin, FormModal["FormResult | None"]):
     def _users(self, rows) -> None:
         sel = self.query_one("#owner", Select)
         with self.filling():
-            sel.set_options([(u.name, u.id) for u in rows])
+            sel.set_options([(Text(u.name), u.id) for u in rows])
             wanted = self.loaded.owner_id if self.loaded else self.actor.user_id
             if wanted is not None and any(u.id == wanted for u in rows):
                 sel.value = wanted
@@ -81,7 +82,7 @@ class CompanyForm(CustomFieldsMixin, FormModal["FormResult | None"]):
     def _loaded(self, data: CompanyData) -> None:
         self.loaded = data
         self.row_version = data.row_version
-        self.query_one("#form-title", Static).update(_("Edit company") + " — " + data.name)
+        self.query_one("#form-title", Static).update(Text(_("Edit company") + " — " + data.name))
         with self.filling():
             for name in ("name", "inn", "kpp", "address", "site", "industry", "segment"):
                 self.query_one(f"#{name}", Input).value = getattr(data, name) or ""

@@ -3,6 +3,7 @@ competitor who won (an editable list). Refused inline, with the reason why, unti
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -38,7 +39,7 @@ class LostModal(CloseDealModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog deal-lost"):
-            yield Static(_("Lost: {title}").format(title=self.card.title), classes="dialog-title")
+            yield Static(Text(_("Lost: {title}").format(title=self.card.title)), classes="dialog-title")
             with Horizontal(classes="lost-lists"):
                 with Vertical():
                     yield Label(_("Why was it lost?"))
@@ -62,7 +63,7 @@ class LostModal(CloseDealModal):
         box = self.query_one("#lost-reasons", OptionList)
         box.clear_options()
         for r in self.reasons:
-            box.add_option(Option(r.name + (" ⚑" if r.needs_competitor else ""), id=str(r.id)))
+            box.add_option(Option(Text(r.name + (" ⚑" if r.needs_competitor else "")), id=str(r.id)))
         if self.reasons:
             ids = [r.id for r in self.reasons]
             box.highlighted = ids.index(select_reason) if select_reason in ids else 0
@@ -70,7 +71,7 @@ class LostModal(CloseDealModal):
         rivals.clear_options()
         rivals.add_option(Option(_("— none / unknown —"), id=NOBODY))
         for c in self.rivals:
-            rivals.add_option(Option(c.name, id=str(c.id)))
+            rivals.add_option(Option(Text(c.name), id=str(c.id)))
         ids = [c.id for c in self.rivals]
         rivals.highlighted = ids.index(select_rival) + 1 if select_rival in ids else 0
 

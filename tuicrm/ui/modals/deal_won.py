@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,7 +26,7 @@ class WonModal(CloseDealModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(_("Won: {title}").format(title=self.card.title), classes="dialog-title")
+            yield Static(Text(_("Won: {title}").format(title=self.card.title)), classes="dialog-title")
             yield Label(_("Final amount"))
             yield Input(deals.amount_text(self.card.amount_minor), id="won-amount")
             yield Static("", id="won-error", classes="form-error")

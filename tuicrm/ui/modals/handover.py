@@ -3,6 +3,7 @@ every client of one manager to another."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Checkbox, Footer, Select, Static
@@ -50,14 +51,14 @@ class HandoverModal(FormModal[bool]):
     def _card(self, card) -> None:
         self.owner_id = card.owner_id
         self.row_version = card.row_version
-        self.query_one("#form-title", Static).update(_("Hand over to another manager") + " — " + card.name)
-        self.query_one("#current-owner", Static).update(_("Now: {name}").format(name=card.owner or _("nobody")))
+        self.query_one("#form-title", Static).update(Text(_("Hand over to another manager") + " — " + card.name))
+        self.query_one("#current-owner", Static).update(Text(_("Now: {name}").format(name=card.owner or _("nobody"))))
         self.run_db(users.list_users, done=self._users, group="form-users")
 
     def _users(self, rows) -> None:
         sel = self.query_one("#to_user", Select)
         with self.filling():
-            sel.set_options([(u.name + (f" ({u.role})" if u.role != "manager" else ""), u.id) for u in rows if u.id != self.owner_id])
+            sel.set_options([(Text(u.name + (f" ({u.role})" if u.role != "manager" else "")), u.id) for u in rows if u.id != self.owner_id])
         sel.focus()
 
     def _with_people(self) -> bool:
@@ -125,8 +126,8 @@ class HandoverAllModal(FormModal[bool]):
 
     def _users(self, rows) -> None:
         with self.filling():
-            self.query_one("#from_user", Select).set_options([(u.name + ("" if u.is_active else " ✗"), u.id) for u in rows])
-            self.query_one("#to_user", Select).set_options([(u.name, u.id) for u in rows if u.is_active])
+            self.query_one("#from_user", Select).set_options([(Text(u.name + ("" if u.is_active else " ✗")), u.id) for u in rows])
+            self.query_one("#to_user", Select).set_options([(Text(u.name), u.id) for u in rows if u.is_active])
             if self.from_user_id is not None and any(u.id == self.from_user_id for u in rows):
                 self.query_one("#from_user", Select).value = self.from_user_id
         self.query_one("#to_user" if self.from_user_id else "#from_user", Select).focus()

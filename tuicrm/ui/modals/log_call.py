@@ -75,7 +75,7 @@ class LogCallModal(FormModal["int | None"]):
 
     def _client_loaded(self, card) -> None:
         self.client_name = card.name + (f" · {card.company}" if card.company else "")
-        self.query_one("#form-title", Static).update(_("Log a call") + " — " + self.client_name)
+        self.query_one("#form-title", Static).update(Text(_("Log a call") + " — " + self.client_name))
 
     def _render_strip(self) -> None:
         text = Text()
@@ -113,7 +113,7 @@ class LogCallModal(FormModal["int | None"]):
                 return
             self.person_id, self.company_id = client_ids(hit)
             self.client_name = hit.name
-            self.query_one("#form-title", Static).update(_("Log a call") + " — " + hit.name)
+            self.query_one("#form-title", Static).update(Text(_("Log a call") + " — " + hit.name))
             self.say("strip")
             self.query_one("#strip", KeyStrip).focus()
 

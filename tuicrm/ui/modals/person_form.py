@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -74,7 +75,7 @@ class PersonForm(CustomFieldsMixin, FormModal["FormResult | None"]):
     def _users(self, rows) -> None:
         sel = self.query_one("#owner", Select)
         with self.filling():
-            sel.set_options([(u.name, u.id) for u in rows])
+            sel.set_options([(Text(u.name), u.id) for u in rows])
             wanted = self.loaded.owner_id if self.loaded else self.actor.user_id
             if wanted is not None and any(u.id == wanted for u in rows):
                 sel.value = wanted
@@ -89,7 +90,7 @@ class PersonForm(CustomFieldsMixin, FormModal["FormResult | None"]):
         self.row_version = data.row_version
         self.company_id = data.company_id
         self.company_name = data.company_name
-        self.query_one("#form-title", Static).update(_("Edit person") + " — " + data.full_name)
+        self.query_one("#form-title", Static).update(Text(_("Edit person") + " — " + data.full_name))
         with self.filling():
             self._fill(data)
 

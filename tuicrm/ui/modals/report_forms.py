@@ -141,7 +141,7 @@ class ReportFiltersModal(_Dialog):
         yield SelectionList[int](*[(m.name, m.id, m.id in chosen) for m in self.managers], id="filter-managers")
         with Horizontal(classes="field-row"):
             yield Label(_("Pipeline"), classes="field-label")
-            yield Select([(p.name, p.id) for p in self.pipelines], value=self.filters.pipeline_id or Select.NULL,
+            yield Select([(Text(p.name), p.id) for p in self.pipelines], value=self.filters.pipeline_id or Select.NULL,
                          prompt=_("default"), id="filter-pipeline")
         with Horizontal(classes="field-row"):
             yield Label(_("Tags"), classes="field-label")
@@ -290,7 +290,7 @@ class ReportTargetModal(_Dialog):
         with Horizontal(classes="field-row"):
             yield Label(_("Manager"), classes="field-label")
             value = self.user_id if self.user_id in {m.id for m in self.managers} else Select.NULL
-            yield Select([(m.name, m.id) for m in self.managers], value=value, prompt=_("choose"), id="target-user")
+            yield Select([(Text(m.name), m.id) for m in self.managers], value=value, prompt=_("choose"), id="target-user")
         with Horizontal(classes="field-row"):
             yield Label(_("Month"), classes="field-label")
             yield Input(self.month.strftime("%Y-%m"), placeholder="2026-11", id="target-month")

@@ -3,6 +3,7 @@ add and remove stages (a stage with deals is never removed: the reason is said).
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -118,13 +119,13 @@ class PipelineEditor(CrmScreen):
 
     def show(self, pid: int, name: str, stages: list[StageInfo], *, select: int | None = None) -> None:
         self.pipeline_id, self.pipeline_name, self.stages = pid, name, stages
-        self.query_one("#pipeline-title", Static).update(f"[b]{_('Pipeline')}: {name}[/b]")
+        self.query_one("#pipeline-title", Static).update(Text(f"{_('Pipeline')}: {name}", style="bold"))
         table = self.query_one("#stages", DataTable)
         row = table.cursor_row
         table.clear()
         for i, s in enumerate(stages, 1):
             stale = _("{n} days").format(n=s.stale_days) if s.stale_days else "—"
-            table.add_row(str(i), s.name, _(KIND_LABELS.get(s.kind, s.kind)), f"{s.probability}%", stale, str(s.deals), key=str(s.id))
+            table.add_row(str(i), Text(s.name), _(KIND_LABELS.get(s.kind, s.kind)), f"{s.probability}%", stale, str(s.deals), key=str(s.id))
         if select is not None and select in [s.id for s in stages]:
             row = [s.id for s in stages].index(select)
         if stages:

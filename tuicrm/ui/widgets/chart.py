@@ -102,7 +102,7 @@ class ReportChart(Vertical):
         legend = self.query_one("#chart-legend", Static)
         if chart is None or chart.empty:
             title = chart.title if chart is not None else ""
-            message.update(f"{title}\n\n" + _("Nothing to chart: no data in this period for these filters."))
+            message.update(Text(f"{title}\n\n" + _("Nothing to chart: no data in this period for these filters.")))
             message.display = True
             plot.display = False
             legend.display = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -48,14 +49,14 @@ class FilterModal(CrmModal[ListFilter | None]):
 
     def _fill(self, data: dict) -> None:
         owner = self.query_one("#flt-owner", Select)
-        owner.set_options([(_("All"), "all"), (_("Mine"), "mine")] + [(name, str(uid)) for uid, name in data["owners"]])
+        owner.set_options([(_("All"), "all"), (_("Mine"), "mine")] + [(Text(name), str(uid)) for uid, name in data["owners"]])
         owner.value = self.current.owner
         tag = self.query_one("#flt-tag", Select)
-        tag.set_options([(t, t) for t in data["tags"]])
+        tag.set_options([(Text(t), t) for t in data["tags"]])  # names: text, never markup
         if self.current.tag in data["tags"]:
             tag.value = self.current.tag
         seg = self.query_one("#flt-segment", Select)
-        seg.set_options([(s, s) for s in data["segments"]])
+        seg.set_options([(Text(s), s) for s in data["segments"]])
         if self.current.segment in data["segments"]:
             seg.value = self.current.segment
         owner.focus()
