@@ -169,7 +169,7 @@ class ReportsScreen(CrmScreen):
             title += " — " + _("nothing in this period")
         if result.callout:
             title = f"{result.callout}\n{title}"
-        self.query_one("#reports-table-title", Static).update(title)
+        self.query_one("#reports-table-title", Static).update(Text(title))  # may name a manager or a stage: text, never markup
 
     # --- the bar -----------------------------------------------------------------------------
     def period_text(self) -> str:
