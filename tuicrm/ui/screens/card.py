@@ -111,10 +111,7 @@ class CardScreen(CrmScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
-        add_row = grid.add_row
-        # plain strings as literal text: names may hold brackets that are not markup
-        grid.add_row = lambda *cells: add_row(*(Text(c) if isinstance(c, str) else c for c in cells))  # type: ignore[method-assign]
-        return grid
+        return labels.text_cells(grid)
 
     def _value(self, f) -> str:
         v = f.value

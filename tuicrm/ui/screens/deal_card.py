@@ -17,7 +17,7 @@ from tuicrm.services import funnel
 from tuicrm.services.base import NotFound, ServiceError
 from tuicrm.services.funnel import DealDetail
 from tuicrm.ui.screens.base import CrmScreen
-from tuicrm.ui.widgets import modal_launch
+from tuicrm.ui.widgets import labels, modal_launch
 
 KIND_LABELS = {
     "call_out": N_("call"), "call_in": N_("incoming call"), "email": N_("email"), "fax": N_("fax"),
@@ -89,13 +89,13 @@ class DealCardScreen(CrmScreen):
             title.append("  ✗", style="bold")
         self.query_one("#deal-title", Static).update(title)
 
-        fields = Table.grid(padding=(0, 1))
+        fields = labels.text_cells(Table.grid(padding=(0, 1)))  # names, titles: the user's text, never markup
         fields.add_column(style="bold", no_wrap=True)
         fields.add_column()
         prob = f"{c.probability}%" + ("" if c.probability_own is not None else " " + _("(stage default)"))
 
         def row(label: str, value: str | None) -> None:
-            fields.add_row(label, Text(value or "—"))  # names, titles: the user's text, never markup
+            fields.add_row(label, value or "—")
 
         row(_("Client"), " · ".join(x for x in (d.company, d.person) if x) or _("no client"))
         row(_("Amount"), formatting.money(c.amount_minor, c.currency))
@@ -118,16 +118,16 @@ class DealCardScreen(CrmScreen):
             row(_("Source"), d.source)
         self.query_one("#deal-fields", Static).update(fields)
 
-        hist = Table(show_edge=False, expand=True, box=None)
+        hist = labels.text_cells(Table(show_edge=False, expand=True, box=None))
         hist.add_column(_("When"), no_wrap=True)
         hist.add_column(_("Stage"))
         hist.add_column(_("Who"))
         for h in d.history:
             move = f"{h.from_stage} → {h.to_stage}" if h.from_stage else f"→ {h.to_stage}"
-            hist.add_row(formatting.datetime(h.at, zone), Text(move), Text(h.user or ""))
+            hist.add_row(formatting.datetime(h.at, zone), move, h.user)
         self.query_one("#deal-history", Static).update(hist)
 
-        acts = Table(show_edge=False, expand=True, box=None, show_header=bool(d.activities))
+        acts = labels.text_cells(Table(show_edge=False, expand=True, box=None, show_header=bool(d.activities)))
         acts.add_column(_("When"), no_wrap=True)
         acts.add_column(_("What"))
         acts.add_column(_("Subject"))
@@ -135,7 +135,7 @@ class DealCardScreen(CrmScreen):
         for a in d.activities:
             when = formatting.datetime(a.done_at or a.due_at, zone)
             state = "✓ " if a.done_at else "○ "
-            acts.add_row(state + when, _(KIND_LABELS.get(a.kind, a.kind)), Text(a.subject or ""), Text(a.assignee or ""))
+            acts.add_row(state + when, _(KIND_LABELS.get(a.kind, a.kind)), a.subject, a.assignee)
         self.query_one("#deal-activities", Static).update(acts if d.activities else _("No activities yet."))
 
         notes = Text()

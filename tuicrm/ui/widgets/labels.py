@@ -61,3 +61,13 @@ def full_when(app, value: dt.datetime | None) -> str:
     if local.year != app.today_local().year:
         return f"{formatting.date(local.date(), 'short')} {formatting.time(value, tz)}"
     return f"{formatting.short_date(local.date())} {formatting.time(value, tz)}"
+
+
+def text_cells(table):
+    """``table`` (a Rich Table) with every plain str cell added as literal text: Rich reads a str cell
+    as markup, and names, titles and subjects may hold brackets ("Иван [/x]" raised a MarkupError)."""
+    from rich.text import Text
+
+    add_row = table.add_row
+    table.add_row = lambda *cells, **kw: add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kw)
+    return table
