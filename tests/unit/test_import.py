@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import string
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -273,6 +275,9 @@ def test_second_core_phone_parsing_gives_the_same_base(ui_session, tmp_path):
     path = write_xlsx(tmp_path / "p.xlsx", ["ФИО", "Компания", "Телефон", "Мобильный телефон", "Дата рождения"], rows)
     rep = importer.run_import(actor, path, workers=1, chunk_size=16)
     assert (rep.created, rep.rejected, rep.persons_created, rep.companies_created) == (60, 0, 60, 7)
+    # the worker left while the last rows were written (REAP_NOTE), and is gone when the import returns
+    assert multiprocessing.active_children() == []
+    assert not [t for t in threading.enumerate() if t.name == "tuicrm-import-reaper"]
     assert Phone.select().count() == 90 and Phone.select().where(Phone.e164 == "+79031000001").exists()
     # what travels from the worker as plain values (SHIP_NOTE) is back to its kind in the base
     assert {p.full_name: p.birthday for p in Person.select()} == {f"Человек {i}": born[i] for i in range(60)}
