@@ -383,6 +383,40 @@ def test_random_key_indexes_are_rebuilt_after_a_big_import_and_kept_on_failure(u
     assert seen[0] == set(importer.DEFERRED_INDEXES)
 
 
+def test_a_big_import_checks_its_foreign_keys_once_before_it_commits(ui_session, tmp_path, monkeypatch):
+    """FK_CHECK_NOTE: a big import into a smaller SQLite base runs with the connection's foreign keys
+    off (no statement journal) and checks every reference once before it commits. A broken one (here
+    an owner id that is no user, as an importer bug would make) fails the import, nothing is
+    written, and the connection has its keys back."""
+    from tuicrm.model import database
+
+    db, actor = database.obj, ui_session.actor
+    monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 3}", f"8916{i:07d}", "опт"] for i in range(30)]
+    path = write_xlsx(tmp_path / "big.xlsx", ["ФИО", "Компания", "Телефон", "Теги"], rows)
+    seen = []
+    rep = importer.run_import(actor, path, chunk_size=10, workers=0,
+                              progress=lambda done, total: seen.append(db.execute_sql("PRAGMA foreign_keys").fetchone()[0]))
+    assert rep.persons_created == 30 and seen[0] == 0  # off while the rows went in
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    counts = (Person.select().count(), Company.select().count(), Phone.select().count(), ImportBatch.select().count())
+
+    monkeypatch.setattr(importer._Ctx, "owner", lambda self, name: 987654)  # no such user
+    other = write_xlsx(tmp_path / "owners.xlsx", ["ФИО", "Компания", "Телефон", "Ответственный"],
+                       [[f"Другой {i}", "ООО Новая", f"8917{i:07d}", "Кто-то"] for i in range(40)])
+    with pytest.raises(ServiceError, match="do not exist"):
+        importer.run_import(actor, other, chunk_size=10, workers=0)
+    assert (Person.select().count(), Company.select().count(), Phone.select().count(), ImportBatch.select().count()) == counts
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    # an import smaller than the base keeps its keys enforced row by row
+    seen.clear()
+    small = write_xlsx(tmp_path / "small.xlsx", ["ФИО", "Телефон"], [[f"Третий {i}", f"8918{i:07d}"] for i in range(12)])
+    importer.run_import(actor, small, chunk_size=10, workers=0,
+                        progress=lambda done, total: seen.append(db.execute_sql("PRAGMA foreign_keys").fetchone()[0]))
+    assert seen[0] == 1
+
+
 def test_the_worker_process_gives_the_same_report_in_the_session_language(ui_session, tmp_path):
     """Rows prepared in the worker (messages, owner warnings in column order, rejections, flagged
     phones) report exactly what rows prepared in the importing process do, in Russian too."""
