@@ -383,6 +383,35 @@ def test_random_key_indexes_are_rebuilt_after_a_big_import_and_kept_on_failure(u
     assert seen[0] == set(importer.DEFERRED_INDEXES)
 
 
+def test_the_foreign_key_check_covers_every_table_an_import_writes(ui_session, tmp_path, monkeypatch):
+    """FK_CHECK_NOTE: the tables checked at the end are all the tables an import writes to (cards,
+    phones, e-mails, tags, notes, deals and their stage history, the batch, its items, the audit)."""
+    from tuicrm.model import database
+
+    db, actor = database.obj, ui_session.actor
+    contacts.create_person(actor, full_name="Старый Клиент", phones=["+7 916 000-00-01"])
+    written: set[str] = set()
+    real = type(db).execute_sql
+
+    def spy(self, sql, params=None, *args, **kwargs):
+        words = sql.split(None, 4)
+        if words[0] in ("INSERT", "UPDATE"):
+            written.add(sql.split('"')[1])
+        return real(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(type(db), "execute_sql", spy)
+    rows = [["Старый Клиент", "ООО Старое", "+7 916 000-00-01", "a@b.ru", "vip", "звонить утром", "Поставка", "1000"]]
+    rows += [[f"Человек {i}", f"ООО Фирма {i % 3}", f"8917{i:07d}", f"p{i}@x.ru", "опт", f"заметка {i}", f"Сделка {i}", "500"]
+             for i in range(8)]
+    path = write_xlsx(tmp_path / "all.xlsx", ["ФИО", "Компания", "Телефон", "E-mail", "Теги", "Комментарий",
+                                               "Название сделки", "Бюджет"], rows)
+    rep = importer.run_import(actor, path, workers=0)
+    assert (rep.persons_created, rep.persons_merged, rep.rejected, rep.deals_created) == (8, 1, 0, 9)
+    assert {"person", "company", "phone", "email", "tag", "person_tag", "note", "deal", "stage_change", "import_batch",
+            "import_item", "audit_log", "search_token"} <= written
+    assert written <= set(importer._FK_CHECKED)
+
+
 def test_a_big_import_checks_its_foreign_keys_once_before_it_commits(ui_session, tmp_path, monkeypatch):
     """FK_CHECK_NOTE: a big import into a smaller SQLite base runs with the connection's foreign keys
     off (no statement journal) and checks every reference once before it commits. A broken one (here
@@ -409,12 +438,21 @@ def test_a_big_import_checks_its_foreign_keys_once_before_it_commits(ui_session,
         importer.run_import(actor, other, chunk_size=10, workers=0)
     assert (Person.select().count(), Company.select().count(), Phone.select().count(), ImportBatch.select().count()) == counts
     assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
-    # an import smaller than the base keeps its keys enforced row by row
+    # a file smaller than the base (30 persons), but not by more than FK_CHECK_RATIO: checked at the
+    # end too, with the indexes kept
+    def keys_and_indexes(done, total):
+        seen.append((db.execute_sql("PRAGMA foreign_keys").fetchone()[0], set(importer.DEFERRED_INDEXES) <= set(_index_sql(db))))
+
     seen.clear()
     small = write_xlsx(tmp_path / "small.xlsx", ["ФИО", "Телефон"], [[f"Третий {i}", f"8918{i:07d}"] for i in range(12)])
-    importer.run_import(actor, small, chunk_size=10, workers=0,
-                        progress=lambda done, total: seen.append(db.execute_sql("PRAGMA foreign_keys").fetchone()[0]))
-    assert seen[0] == 1
+    assert importer.run_import(actor, small, chunk_size=10, workers=0, dry_run=True, progress=keys_and_indexes).created == 12
+    assert seen[0] == (0, True)
+    # a base more than FK_CHECK_RATIO times the file keeps its keys enforced row by row (the check
+    # reads the whole tables)
+    monkeypatch.setattr(importer, "FK_CHECK_RATIO", 2.0)
+    seen.clear()
+    assert importer.run_import(actor, small, chunk_size=10, workers=0, progress=keys_and_indexes).created == 12
+    assert seen[0] == (1, True) and db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def test_the_worker_process_gives_the_same_report_in_the_session_language(ui_session, tmp_path):
