@@ -383,6 +383,34 @@ def test_random_key_indexes_are_rebuilt_after_a_big_import_and_kept_on_failure(u
     assert seen[0] == set(importer.DEFERRED_INDEXES)
 
 
+def test_a_reference_broken_before_a_big_import_does_not_fail_it(ui_session, tmp_path, monkeypatch):
+    """FK_CHECK_NOTE: a reference broken before the import (by hand: tuicrm enforces its keys) is
+    found by the baseline check and is not the import's; a reference the import breaks still fails it."""
+    from tuicrm.model import database
+
+    db, actor = database.obj, ui_session.actor
+    monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
+    pid = contacts.create_person(actor, full_name="Сломанная Ссылка", phones=["+7 916 000-00-01"])
+    db.execute_sql("PRAGMA foreign_keys = 0")
+    db.execute_sql('UPDATE "person" SET "company_id" = 999999 WHERE "id" = ?', (pid,))
+    db.execute_sql("PRAGMA foreign_keys = 1")
+    assert len(db.execute_sql("PRAGMA foreign_key_check").fetchall()) == 1
+    rows = [[f"Человек {i}", f"ООО Фирма {i % 3}", f"8917{i:07d}"] for i in range(30)]
+    path = write_xlsx(tmp_path / "big.xlsx", ["ФИО", "Компания", "Телефон"], rows)
+    seen = []
+    rep = importer.run_import(actor, path, chunk_size=10, workers=0,
+                              progress=lambda done, total: seen.append(db.execute_sql("PRAGMA foreign_keys").fetchone()[0]))
+    assert rep.persons_created == 30 and seen[0] == 0 and Person.select().count() == 31
+    assert [tuple(r)[:3] for r in db.execute_sql("PRAGMA foreign_key_check")] == [("person", pid, "company")]
+
+    monkeypatch.setattr(importer._Ctx, "owner", lambda self, name: 987654)  # no such user: the import's own break
+    other = write_xlsx(tmp_path / "owners.xlsx", ["ФИО", "Телефон", "Ответственный"],
+                       [[f"Другой {i}", f"8918{i:07d}", "Кто-то"] for i in range(40)])
+    with pytest.raises(ServiceError, match=r"person #\d+ → user"):
+        importer.run_import(actor, other, chunk_size=10, workers=0)
+    assert Person.select().count() == 31 and db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
 def test_the_foreign_key_check_covers_every_table_an_import_writes(ui_session, tmp_path, monkeypatch):
     """FK_CHECK_NOTE: the tables checked at the end are all the tables an import writes to (cards,
     phones, e-mails, tags, notes, deals and their stage history, the batch, its items, the audit)."""
