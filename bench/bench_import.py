@@ -31,6 +31,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -306,8 +307,6 @@ def main() -> None:
         print(f"import .xlsx / bare openpyxl read-only iteration: wall {imp['s'] / base:.2f}x  (goal <= 1.5x); "
               f"CPU of the importing process {imp['cpu_s'] / base_cpu:.2f}x, with the worker {(imp['cpu_s'] + imp['cpu_worker_s']) / base_cpu:.2f}x")
         if len(pairs) > 1:
-            import statistics
-
             med_base, med_imp = statistics.median(b for b, _i in pairs), statistics.median(i for _b, i in pairs)
             print(f"{len(pairs)} alternating pairs: openpyxl median {med_base:.2f} s, import median {med_imp:.2f} s → "
                   f"{med_imp / med_base:.2f}x (goal <= 1.5x); each pair: "
@@ -318,8 +317,6 @@ def main() -> None:
         if "sqlite_utils" in res:
             print(f"import .csv / sqlite-utils insert: {res['import_csv']['s'] / res['sqlite_utils']['s']:.2f}x")
         if large_pairs:
-            import statistics
-
             walls = [lg["s"] / e["s"] for e, lg in large_pairs]
             cpus = [lg["cpu_s"] / e["cpu_s"] for e, lg in large_pairs]
             print(f"into the large base / into an empty one: wall {statistics.median(walls):.2f}x  (goal <= 1.5x), "

@@ -33,6 +33,7 @@ import json
 import marshal
 import os
 import pickle
+import sqlite3
 import sys
 import threading
 import time
@@ -1740,9 +1741,9 @@ FK_CHECK_RATIO = 4.0
 # reference (an importer bug) fails the import and nothing is written, as an enforced key would.
 # References broken before the import (by hand, say: tuicrm itself always enforces its keys) are
 # not the import's: they are found first, by a thread reading the base as it was while the import
-# starts (``_BrokenBefore``), and left out of the check. Smaller imports, imports into much bigger bases, and PostgreSQL keep the keys enforced row by
-# row. The pragma cannot change inside a transaction, so it is set before the import's transaction
-# and put back after it.
+# starts (``_BrokenBefore``), and left out of the check. Smaller imports, imports into much bigger
+# bases, and PostgreSQL keep the keys enforced row by row. The pragma cannot change inside a
+# transaction, so it is set before the import's transaction and put back after it.
 _FK_CHECKED = ("company", "person", "phone", "email", "person_tag", "company_tag", "tag", "note", "deal",
                "stage_change", "audit_log", "import_batch", "import_item", "search_token")
 
@@ -1758,8 +1759,6 @@ class _BrokenBefore(threading.Thread):
         self.found: set[tuple] | None = None
 
     def run(self) -> None:
-        import sqlite3
-
         try:
             con = sqlite3.connect(Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
             try:
