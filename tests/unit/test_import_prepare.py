@@ -275,3 +275,28 @@ def test_an_import_sends_each_table_few_statement_texts(ui_session, tmp_path, mo
     rows_of = {k: sorted(t.count("(") - 1 for t in v) for k, v in texts.items()}
     assert all(n & (n - 1) == 0 for sizes in rows_of.values() for n in sizes), rows_of
     assert {"person", "company", "phone", "search_token", "person_tag"} <= set(texts)
+
+
+def test_values_shared_by_every_row_go_into_the_statement_and_come_back_the_same(session, monkeypatch):
+    """LITERAL_NOTE: ``fixed`` ints and strs are written into the INSERT's text (a quote in a str
+    quoted as SQL quotes it), anything else is bound; the rows read back as if every value were bound."""
+    from tuicrm.model import Tag, database
+    from tuicrm.transfer.importer import _bulk
+
+    db = database.obj
+    sent = []
+    real = type(db).execute_sql
+
+    def spy(self, sql, params=None, *args, **kwargs):
+        if sql.startswith("INSERT"):
+            sent.append((sql, list(params or ())))
+        return real(self, sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(type(db), "execute_sql", spy)
+    ids = _bulk(Tag, ("name_key",), [("k1",), ("k2",)], returning=True, fixed=(("name", "O'Brien'); --"), ("color", None)))
+    monkeypatch.undo()
+    assert [(t.id, t.name, t.name_key, t.color) for t in Tag.select().order_by(Tag.id)] == [
+        (ids[0], "O'Brien'); --", "k1", None), (ids[1], "O'Brien'); --", "k2", None)]
+    sql, params = sent[-1]
+    assert "'O''Brien''); --'" in sql and "O'Brien'); --" not in params  # in the text, not bound
+    assert params.count(None) == 2  # a None is bound (one per row), as any value that is not an int or a str

@@ -642,28 +642,39 @@ class _Chunk:
     # ---------------------------------------------------------------- lookups against the base
     def load(self) -> None:
         rows = self.rows
-        inns = list({r.inn for r in rows if r.inn})
-        names = list({r.company_key for r in rows if r.company_key})
         self.base_c_inn: dict[str, list[int]] = {}
         self.base_c_name: dict[str, list[int]] = {}
-        e164s = list({e for r in rows for e in r.e164s})
-        emails = list({a for r in rows for a in r.email_keys})
-        pnames = list({r.name_key for r in rows if r.name_key})
         self.base_p_phone: dict[str, set[int]] = {}
         self.base_p_email: dict[str, set[int]] = {}
         self.base_p_name: dict[str, list[tuple[int, int | None]]] = {}
         memo = self.ctx.memo
-        if memo is not None:  # see MEMO_NOTE: what the queries below give, from memory
-            for keys, source, target in ((inns, memo.c_inn, self.base_c_inn), (names, memo.c_name, self.base_c_name),
-                                         (pnames, memo.p_name, self.base_p_name)):
-                for k in keys:
-                    if k in source:
-                        target[k] = memo.get(source, k)
-            for keys, source, target in ((e164s, memo.p_phone, self.base_p_phone), (emails, memo.p_email, self.base_p_email)):
-                for k in keys:
-                    if k in source:
-                        target[k] = set(memo.get(source, k))
+        if memo is not None:  # see MEMO_NOTE: what the queries below give, from memory (one pass over the rows)
+            get = memo.get
+            c_inn, c_name, p_name, p_phone, p_email = memo.c_inn, memo.c_name, memo.p_name, memo.p_phone, memo.p_email
+            b_c_inn, b_c_name, b_p_name = self.base_c_inn, self.base_c_name, self.base_p_name
+            b_p_phone, b_p_email = self.base_p_phone, self.base_p_email
+            for r in rows:
+                k = r.inn
+                if k and k in c_inn:
+                    b_c_inn[k] = get(c_inn, k)
+                k = r.company_key
+                if k and k in c_name:
+                    b_c_name[k] = get(c_name, k)
+                k = r.name_key
+                if k and k in p_name:
+                    b_p_name[k] = get(p_name, k)
+                for k in r.e164s:
+                    if k in p_phone:
+                        b_p_phone[k] = set(get(p_phone, k))
+                for k in r.email_keys:
+                    if k in p_email:
+                        b_p_email[k] = set(get(p_email, k))
         else:
+            inns = list({r.inn for r in rows if r.inn})
+            names = list({r.company_key for r in rows if r.company_key})
+            e164s = list({e for r in rows for e in r.e164s})
+            emails = list({a for r in rows for a in r.email_keys})
+            pnames = list({r.name_key for r in rows if r.name_key})
             sql = lookup_sql()
             if inns:
                 for cid, inn in sorted(_select_in(sql["company_inn"], inns)):  # by id (lookup_sql)
@@ -769,14 +780,17 @@ class _Chunk:
         else:
             if not r.company:
                 return None, _("tax id {inn} is not in the base and the row has no company name").format(inn=r.inn)
-            card = Card("company")
-            card.fields = {"name": r.company, "inn": r.inn, "kpp": r.kpp}
-            card.key = key
+            card = Card("company", fields={"name": r.company, "inn": r.inn, "kpp": r.kpp}, key=key)
             self.companies.append(card)
-        if card.fields.get("inn"):
-            self.c_by_inn.setdefault(card.fields["inn"], []).append(card)
-        for k in {self.ctx.key(card.fields.get("name") or r.company), key} - {""}:
-            self.c_by_name.setdefault(k, []).append(card)
+        inn = card.fields.get("inn")
+        if inn:
+            self.c_by_inn.setdefault(inn, []).append(card)
+        name_key = self.ctx.key(card.fields.get("name") or r.company)
+        by_name = self.c_by_name
+        if name_key:
+            by_name.setdefault(name_key, []).append(card)
+        if key and key != name_key:  # the file's name for a company of the base named otherwise
+            by_name.setdefault(key, []).append(card)
         return card, None
 
     def person_for(self, r: RowData, company: Card | None) -> tuple[Card | None, str | None]:
@@ -816,9 +830,8 @@ class _Chunk:
             if self.ctx.policy == "create" and not card.new:
                 card = None
         if card is None:
-            card = Card("person")
-            card.fields = {"full_name": r.full_name, "last_name": r.last, "first_name": r.first, "middle_name": r.middle}
-            card.key, card.words = key, r.name_words
+            card = Card("person", fields={"full_name": r.full_name, "last_name": r.last, "first_name": r.first,
+                                          "middle_name": r.middle}, key=key, words=r.name_words)
             self.persons.append(card)
         for e in e164s:
             self.p_by_phone.setdefault(e, card)
@@ -857,7 +870,7 @@ class _Chunk:
                     conflicts.append(_("{field}: the card has {old!r}, the file {new!r} (kept the card's)").format(
                         field=k, old=_display(cur), new=_display(v)))
         added = 0  # card.rev grows by one per phone/email/tag added
-        flag, nowv = ctx.flag, ctx.now_db
+        flag = ctx.flag
         if phones:
             have_e164, have_raw, rows = card.have_e164, card.have_raw, card.phones
             pos = card.phone_pos
@@ -871,7 +884,7 @@ class _Chunk:
                         continue
                 have_raw.add(raw)
                 # the columns of Phone (as contacts._phone_rows makes them), owner filled in at flush
-                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, flag[valid], reason, note, flag[pos == 0], pos, nowv))
+                rows.append((raw[:500], e164, ext, digits_rev, kind or pkind, flag[valid], reason, note, flag[pos == 0], pos))
                 pos += 1
                 added += 1
             card.phone_pos = pos
@@ -880,7 +893,7 @@ class _Chunk:
             if low in card.have_email:
                 continue
             card.have_email.add(low)
-            card.emails.append((address, low[:254], "work", flag[ok], flag[card.email_pos == 0], card.email_pos, nowv))
+            card.emails.append((address, low[:254], flag[ok], flag[card.email_pos == 0], card.email_pos))
             card.email_pos += 1
             added += 1
         if r.tags:
@@ -1051,22 +1064,24 @@ class _Chunk:
         audits = []
         bid = ctx.batch_id
         memo = ctx.memo
+        card_fixed = (("visibility", "shared"), ("created_by", actor), ("import_batch", bid), ("created_at", nowv),
+                      ("updated_at", nowv))
         # new companies
         if self.companies:
             rows = []
             for c in self.companies:
                 f = c.fields
                 rows.append((f["name"], ctx.key(f["name"]), f.get("inn"), f.get("kpp"), f.get("address"), f.get("site"),
-                             f.get("industry"), f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
-            ids = _bulk(Company, _COMPANY_COLS, rows, returning=True)
+                             f.get("industry"), f.get("source"), f.get("owner") or actor))
+            ids = _bulk(Company, _COMPANY_COLS, rows, returning=True, fixed=card_fixed)
             toks = []
             for c, cid, row in zip(self.companies, ids, rows):
                 c.id, c.fresh = cid, False
                 ctx.keep_company(c)
                 if memo is not None:
                     memo.add_company(cid, row[1], row[2])
-                toks.extend((w, "c", cid) for w in tokens(c.fields["name"]))  # each new company once
-            _bulk(SearchToken, _TOKEN_COLS, toks)
+                toks.extend((w, cid) for w in _key_tokens(row[1]))  # each new company once (tokens() of its name)
+            _bulk(SearchToken, _TOKEN_COLS, toks, fixed=(("kind", "c"),))
             rep.companies_created += len(self.companies)
         # new persons
         if self.persons:
@@ -1079,15 +1094,20 @@ class _Chunk:
                 if birthday is not None and iso:
                     birthday = birthday.isoformat()
                 rows.append((f["last_name"], f["first_name"], f["middle_name"], f["full_name"], p.key, f.get("position"),
-                             comp, birthday, f.get("source"), f.get("owner") or actor, "shared", actor, bid, nowv, nowv))
-            ids = _bulk(Person, _PERSON_COLS, rows, returning=True)
+                             comp, birthday, f.get("source"), f.get("owner") or actor))
+            ids = _bulk(Person, _PERSON_COLS, rows, returning=True, fixed=card_fixed)
             toks = []
+            p_name = memo.p_name if memo is not None else None
             for p, pid, row in zip(self.persons, ids, rows):
                 p.id, p.fresh = pid, False
-                if memo is not None:
-                    memo.add_person(pid, p.key, row[6])
-                toks += [(w, "p", pid) for w in p.words]  # its name's words (_key_tokens(p.key)); not the company's
-            _bulk(SearchToken, _TOKEN_COLS, toks)
+                if p_name is not None:
+                    if p.key in p_name:
+                        memo.add_person(pid, p.key, row[6])
+                    else:  # memo.add_person, inline: most names are new
+                        p_name[p.key] = (pid, row[6])
+                        memo.size += 1
+                toks += [(w, pid) for w in p.words]  # its name's words (_key_tokens(p.key)); not the company's
+            _bulk(SearchToken, _TOKEN_COLS, toks, fixed=(("kind", "p"),))
             rep.persons_created += len(self.persons)
         # merged cards
         for kind, cache in (("company", self.loaded_c), ("person", self.loaded_p)):
@@ -1128,11 +1148,15 @@ class _Chunk:
             owner = (card.id, None) if is_person else (None, card.id)
             own = (card.id,)
             if memo is not None and is_person:
-                for row in card.phones:
-                    if row[1]:
-                        memo.add(memo.p_phone, row[1], card.id)
-                for row in card.emails:
-                    memo.add(memo.p_email, row[1], card.id)
+                for target, new_rows in ((memo.p_phone, card.phones), (memo.p_email, card.emails)):
+                    for row in new_rows:
+                        k = row[1]  # the e164 (None for an invalid number), the address in lower case
+                        if k:
+                            if k in target:
+                                memo.add(target, k, card.id)
+                            else:  # memo.add, inline: most are new
+                                target[k] = card.id
+                                memo.size += 1
             if card.new:
                 (p_phones if is_person else c_phones).extend(own + row for row in card.phones)
                 (p_emails if is_person else c_emails).extend(own + row for row in card.emails)
@@ -1141,8 +1165,9 @@ class _Chunk:
                 else:
                     ctags.extend((card.id, tid) for tid in card.tags)
             else:
-                old_children.extend(("phone", Phone, dict(zip(_PHONE_COLS, owner + row[:-1] + (now,)))) for row in card.phones)
-                old_children.extend(("email", Email, dict(zip(_EMAIL_COLS, owner + row[:-1] + (now,)))) for row in card.emails)
+                old_children.extend(("phone", Phone, dict(zip(_PHONE_COLS, owner + row), created_at=now)) for row in card.phones)
+                old_children.extend(("email", Email, dict(zip(_EMAIL_COLS, owner + row), kind="work", created_at=now))
+                                    for row in card.emails)
                 for tid in card.tags:
                     if is_person:
                         old_children.append(("person_tag", PersonTag, dict(person=card.id, tag=tid)))
@@ -1155,11 +1180,13 @@ class _Chunk:
                     comp = comp.id
                 notes.append(dict(text=text, person=card.id if is_person else None, company=comp,
                                   author=actor, import_batch=ctx.batch_id, created_at=now, updated_at=now))
-            card.phones, card.emails, card.tags, card.notes = [], [], [], []
-        _bulk(Phone, ("company",) + _PHONE_COLS[2:], c_phones)
-        _bulk(Phone, ("person",) + _PHONE_COLS[2:], p_phones)
-        _bulk(Email, ("company",) + _EMAIL_COLS[2:], c_emails)
-        _bulk(Email, ("person",) + _EMAIL_COLS[2:], p_emails)
+            if not is_person:  # company cards live on for the next chunks (ctx.company_cards); person cards end with this one
+                card.phones, card.emails, card.tags, card.notes = [], [], [], []
+        created = (("created_at", nowv),)
+        _bulk(Phone, ("company",) + _PHONE_COLS[2:], c_phones, fixed=created)
+        _bulk(Phone, ("person",) + _PHONE_COLS[2:], p_phones, fixed=created)
+        _bulk(Email, ("company",) + _EMAIL_COLS[2:], c_emails, fixed=(("kind", "work"),) + created)
+        _bulk(Email, ("person",) + _EMAIL_COLS[2:], p_emails, fixed=(("kind", "work"),) + created)
         _bulk(PersonTag, ("person", "tag"), ptags)
         _bulk(CompanyTag, ("company", "tag"), ctags)
         _insert(Note, notes)
@@ -1367,14 +1394,15 @@ class _CellsOf:
         return self.by_number.get(number)
 
 
-_COMPANY_COLS = ("name", "name_key", "inn", "kpp", "address", "site", "industry", "source", "owner", "visibility",
-                 "created_by", "import_batch", "created_at", "updated_at")
+# the columns of the rows the importer builds; the ones all rows share go as ``fixed`` (LITERAL_NOTE):
+# a card's visibility, creator, batch and times, a phone's and an e-mail's time, an e-mail's kind, a word's kind
+_COMPANY_COLS = ("name", "name_key", "inn", "kpp", "address", "site", "industry", "source", "owner")
 _PERSON_COLS = ("last_name", "first_name", "middle_name", "full_name", "name_key", "position", "company", "birthday",
-                "source", "owner", "visibility", "created_by", "import_batch", "created_at", "updated_at")
+                "source", "owner")
 _PHONE_COLS = ("person", "company", "raw", "e164", "extension", "digits_rev", "kind", "is_valid", "invalid_reason", "note",
-               "is_primary", "position", "created_at")
-_EMAIL_COLS = ("person", "company", "address", "address_lower", "kind", "is_valid", "is_primary", "position", "created_at")
-_TOKEN_COLS = ("token", "kind", "ref_id")
+               "is_primary", "position")
+_EMAIL_COLS = ("person", "company", "address", "address_lower", "is_valid", "is_primary", "position")
+_TOKEN_COLS = ("token", "ref_id")
 _ITEM_COLS = ("batch", "entity", "entity_id", "action", "before")
 
 
@@ -1417,11 +1445,23 @@ def _statement_sizes(count: int, per: int, sqlite: bool) -> list[int]:
     return sizes
 
 
-def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False) -> list[int]:
+# LITERAL_NOTE: the values every row of an INSERT shares (the batch, the importing user, the time,
+# "shared", a phone's or e-mail's kind) are written into the statement's text, not bound once per
+# row: binding is the sqlite3 module's work in the importing process (≈ 10 % of its instructions),
+# and these were a fifth of the parameters of a big import. Only ints and strs go in as text (a
+# str quoted as SQL quotes it), which both engines read as the same INTEGER or TEXT value a bound
+# one gives; anything else (a datetime for PostgreSQL, a bool) is still bound. The texts are few
+# per import (``_INSERT_SQL``): the values are the same for all its chunks.
+def _sql_literal(v: int | str) -> str:
+    return str(v) if type(v) is int else "'" + v.replace("'", "''") + "'"
+
+
+def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False, fixed: tuple = ()) -> list[int]:
     """Multi-row INSERT of value tuples (in the order of ``cols``) with plain SQL, without building a
     query tree or a dict per row (peewee's insert_many spends most of its time there). Values are
     plain ints/strings/dates/bools, which both drivers adapt exactly as peewee would pass them;
-    columns left out get their model default. With ``returning`` it gives the new rows' ids.
+    ``fixed`` gives (column, value) pairs that are the same for every row (LITERAL_NOTE); columns
+    left out get their model default. With ``returning`` it gives the new rows' ids.
 
     IDS_NOTE: on SQLite the ids are chosen here, max(id) + 1 onwards, and inserted with the rows:
     the import holds the base's write lock for its whole transaction (``write_tx`` is IMMEDIATE), so
@@ -1433,27 +1473,31 @@ def _bulk(model, cols: tuple, rows: list[tuple], returning: bool = False) -> lis
         return []
     db = _raw_db()
     meta = model._meta
-    defaults = [(f.name, f.default) for f in meta.sorted_fields
-                if f.default is not None and f.name not in cols and not f.primary_key]
+    given = set(cols) | {k for k, _v in fixed}
+    fixed = tuple(fixed) + tuple((f.name, f.default() if callable(f.default) else f.default) for f in meta.sorted_fields
+                                 if f.default is not None and f.name not in given and not f.primary_key)
+    literal = tuple((k, v) for k, v in fixed if type(v) in (int, str))  # see LITERAL_NOTE
+    bound = tuple((k, v) for k, v in fixed if type(v) not in (int, str))
     cols = list(cols)
-    if defaults:
-        fixed = tuple(v() if callable(v) else v for _k, v in defaults)
-        cols += [k for k, _v in defaults]
-        rows = [r + fixed for r in rows]
+    if bound:
+        values_ = tuple(v for _k, v in bound)
+        cols += [k for k, _v in bound]
+        rows = [r + values_ for r in rows]
     sqlite = isinstance(db, peewee.SqliteDatabase)
     if returning and sqlite:
         # see IDS_NOTE: the ids are given, not returned
         first = (db.execute_sql('SELECT max("id") FROM "{}"'.format(meta.table_name)).fetchone()[0] or 0) + 1
         ids = list(range(first, first + len(rows)))
-        _bulk(model, ("id", *cols), [(i, *r) for i, r in zip(ids, rows)])
+        _bulk(model, ("id", *cols), [(i, *r) for i, r in zip(ids, rows)], fixed=literal)
         return ids
     width = len(cols)
-    one = "(" + ",".join([db.param] * width) + ")"
+    one = "(" + ",".join([db.param] * width + [_sql_literal(v) for _k, v in literal]) + ")"
+    cols += [k for k, _v in literal]
     # OR FAIL on SQLite: no statement journal where the foreign keys are checked at the end (FK_CHECK_NOTE);
     # a failed row fails the whole import either way
     head = ('INSERT OR FAIL INTO "{}" ({}) VALUES ' if sqlite else 'INSERT INTO "{}" ({}) VALUES ').format(meta.table_name, ",".join('"{}"'.format(meta.fields[c].column_name) for c in cols))
     tail = ' RETURNING "id"' if returning else ""
-    per = max(1, min(500, 30000 // width))
+    per = max(1, min(500, 30000 // max(width, 1)))
     sizes = _statement_sizes(len(rows), per, sqlite)
     out: list[int] = []
     i = 0
