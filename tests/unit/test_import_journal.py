@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -153,3 +154,35 @@ def test_a_big_import_killed_half_way_leaves_the_base_as_it_was(tmp_path):
         assert rep.persons_created == 2000 and rep.rejected == 0
     finally:
         close_database()
+
+
+def test_with_a_worker_the_broken_references_are_read_while_it_opens_the_file(ui_session, tmp_path, monkeypatch):
+    """FK_CHECK_NOTE: with a worker, the references broken before the import are read while the
+    worker opens the file (before the import knows how big it is); a base much bigger than the file
+    does not need them, and that check is stopped."""
+    from tuicrm.model import database
+    from tuicrm.services import contacts
+
+    db, actor = database.obj, ui_session.actor
+    monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
+    pid = contacts.create_person(actor, full_name="Сломанная Ссылка", phones=["+7 900 000-00-01"])
+    db.execute_sql("PRAGMA foreign_keys = 0")
+    db.execute_sql('UPDATE "person" SET "company_id" = 999999 WHERE "id" = ?', (pid,))
+    db.execute_sql("PRAGMA foreign_keys = 1")
+    events = []
+    real_start, real_big, real_cancel = importer._BrokenBefore.start_for_base, importer._big_import, importer._BrokenBefore.cancel
+    monkeypatch.setattr(importer._BrokenBefore, "start_for_base",
+                        classmethod(lambda cls: events.append("baseline") or real_start.__func__(cls)))
+    monkeypatch.setattr(importer, "_big_import", lambda n: events.append("sized") or real_big(n))
+    monkeypatch.setattr(importer._BrokenBefore, "cancel", lambda self: events.append("cancel") or real_cancel(self))
+    rep = importer.run_import(actor, _file(tmp_path, "big", 30), chunk_size=10, workers=1)
+    # one baseline, started before the file was sized, and used: without it the broken reference
+    # would have failed the check at the end
+    assert rep.persons_created == 30 and events[:2] == ["baseline", "sized"] and events.count("baseline") == 1
+    assert [tuple(r)[:3] for r in db.execute_sql("PRAGMA foreign_key_check")] == [("person", pid, "company")]
+
+    events.clear()
+    monkeypatch.setattr(importer, "FK_CHECK_RATIO", 0.01)  # the base is now "much bigger" than a file of 20 rows
+    rep = importer.run_import(actor, _file(tmp_path, "small", 20, "8917"), chunk_size=10, workers=1)
+    assert rep.persons_created == 20 and events[:3] == ["baseline", "sized", "cancel"]
+    assert not [t for t in threading.enumerate() if t.name == "tuicrm-import-fk-baseline"]

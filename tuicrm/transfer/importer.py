@@ -1590,17 +1590,27 @@ def run_import(
         except Exception:  # noqa: BLE001 - no second process here (no semaphores, say): the file is read here
             pool = None
     table = None
+    # the references broken before the import are read while the worker opens the file, in case the
+    # keys are checked at the end (FK_CHECK_NOTE); cancelled when they are not
+    early = _BrokenBefore.start_for_base() if pool is not None else None
     if pool is not None:
         try:
             table = Table(**pool.submit(_worker_open, str(path), sheet, engine, require_header, language, chunk_size).result())
         except ReadError:
             pool.shutdown(wait=False, cancel_futures=True)
+            if early is not None:
+                early.cancel()
             raise  # the file itself (opened here, it would fail the same way)
         except Exception:  # noqa: BLE001 - no worker: the file is read here
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
     if table is None:
-        table = open_table(path, sheet, engine=engine, require_header=require_header)
+        try:
+            table = open_table(path, sheet, engine=engine, require_header=require_header)
+        except BaseException:
+            if early is not None:
+                early.cancel()
+            raise
     try:
         headers = table.headers
         if mapping is None:
@@ -1621,8 +1631,14 @@ def run_import(
             raise ServiceError(_("no column holds a name or a company; map one (e.g. ФИО, Компания) and try again"))
         report = ImportReport(filename=str(path), policy=policy, dry_run=dry_run, headers=headers, mapping=mapping[:-1])
         big, fk_at_end, bulk = _big_import(table.total_rows or 0)  # see MEMO_NOTE, FK_CHECK_NOTE and JOURNAL_NOTE
+        if early is not None:
+            if not fk_at_end:
+                early.cancel()
+                early = None
+            elif bulk and not dry_run:
+                early.join()  # done by now, normally: the switch to a rollback journal needs its connection closed
         try:
-            with _rollback_journal(bulk and not dry_run) as journal, _checks_at_commit(fk_at_end) as fk_baseline, write_tx():
+            with _rollback_journal(bulk and not dry_run) as journal, _checks_at_commit(fk_at_end, early) as fk_baseline, write_tx():
                 batch = ImportBatch.create(filename=path.name[:500], sheet=table.sheet, preset=preset, policy=policy,
                                            mapping=json.dumps(mapping_mod.mapping_to_dict(headers, mapping[:-1]), ensure_ascii=False),
                                            user=actor.user_id, status=ImportStatus.RUNNING)
@@ -1755,6 +1771,8 @@ def run_import(
             report.batch_id = None
     finally:
         table.close()
+        if early is not None:
+            early.cancel()  # an import that failed before it needed the check (a finished one: nothing to stop)
         if reaper is not None:
             reaper.join()  # the worker left while the rows were written: normally long done
         elif pool is not None:
@@ -1832,23 +1850,57 @@ _FK_CHECKED = ("company", "person", "phone", "email", "person_tag", "company_tag
 class _BrokenBefore(threading.Thread):
     """The references already broken before the import (FK_CHECK_NOTE): ``PRAGMA foreign_key_check``
     of the base as it was, on a read-only connection of its own, in a thread that runs while the
-    import starts (the check reads whole tables; SQLite lets the thread go while it does)."""
+    worker opens the file, or while the import starts (the check reads whole tables; SQLite lets
+    the thread go while it does)."""
 
     def __init__(self, path: str):
         super().__init__(name="tuicrm-import-fk-baseline", daemon=True)
         self.path = path
         self.found: set[tuple] | None = None
+        self._con: sqlite3.Connection | None = None
+        self._cancelled = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start_for_base(cls) -> "_BrokenBefore | None":
+        """Started on this connection's base when it is a SQLite file with its keys on and no
+        transaction open (the base an import may check at the end), else None."""
+        db = _raw_db()
+        if isinstance(db, peewee.SqliteDatabase) and not db.connection().in_transaction \
+                and db.database not in ("", ":memory:") and not str(db.database).startswith("file:") \
+                and db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1:
+            baseline = cls(db.database)
+            baseline.start()
+            return baseline
+        return None
 
     def run(self) -> None:
         try:
             con = sqlite3.connect(Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
+            with self._lock:
+                if self._cancelled:
+                    con.close()
+                    return
+                self._con = con
             try:
-                self.found = {tuple(row) for table in _FK_CHECKED
-                              for row in con.execute(f'PRAGMA foreign_key_check("{table}")')}
+                found: set[tuple] = set()
+                for table in _FK_CHECKED:
+                    found.update(tuple(row) for row in con.execute(f'PRAGMA foreign_key_check("{table}")'))
+                self.found = found
             finally:
+                with self._lock:
+                    self._con = None
                 con.close()
         except Exception:  # noqa: BLE001 - no baseline: every broken reference found at the end is the import's
             self.found = None
+
+    def cancel(self) -> None:
+        """Stop the check (not needed after all) and wait for its connection to close."""
+        with self._lock:
+            self._cancelled = True
+            if self._con is not None:
+                self._con.interrupt()
+        self.join()
 
 
 # JOURNAL_NOTE: a base in WAL mode takes every page an import writes twice: into the WAL, and then
@@ -1898,17 +1950,15 @@ def _rollback_journal(on: bool):
 
 
 @contextlib.contextmanager
-def _checks_at_commit(at_end: bool):
+def _checks_at_commit(at_end: bool, baseline: _BrokenBefore | None = None):
     """Foreign keys off on this connection for a big import (FK_CHECK_NOTE); yields the check of the
-    references broken before it (``_BrokenBefore``, started), or None when the keys stay on."""
+    references broken before it (``_BrokenBefore``: ``baseline``, started early, or started here),
+    or None when the keys stay on."""
     db = _raw_db()
-    baseline = None
-    if at_end and isinstance(db, peewee.SqliteDatabase) and not db.connection().in_transaction \
-            and db.database not in ("", ":memory:") and not str(db.database).startswith("file:"):
-        if db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1:
-            baseline = _BrokenBefore(db.database)
-            baseline.start()
-            db.execute_sql("PRAGMA foreign_keys = 0")
+    if at_end and baseline is None:
+        baseline = _BrokenBefore.start_for_base()
+    if baseline is not None:
+        db.execute_sql("PRAGMA foreign_keys = 0")
     try:
         yield baseline
     finally:
