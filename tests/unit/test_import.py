@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fixtures.broken import person_with_a_broken_company
 from tests.fixtures.import_files import write_csv, write_xlsx
 from tuicrm.model import AuditLog, Company, Deal, Email, ImportBatch, ImportItem, Note, Person, PersonTag, Phone, SearchToken
 from tuicrm.services import contacts, search, users
@@ -390,10 +391,7 @@ def test_a_reference_broken_before_a_big_import_does_not_fail_it(ui_session, tmp
 
     db, actor = database.obj, ui_session.actor
     monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
-    pid = contacts.create_person(actor, full_name="Сломанная Ссылка", phones=["+7 916 000-00-01"])
-    db.execute_sql("PRAGMA foreign_keys = 0")
-    db.execute_sql('UPDATE "person" SET "company_id" = 999999 WHERE "id" = ?', (pid,))
-    db.execute_sql("PRAGMA foreign_keys = 1")
+    pid = person_with_a_broken_company(db, actor, "+7 916 000-00-01")
     assert len(db.execute_sql("PRAGMA foreign_key_check").fetchall()) == 1
     rows = [[f"Человек {i}", f"ООО Фирма {i % 3}", f"8917{i:07d}"] for i in range(30)]
     path = write_xlsx(tmp_path / "big.xlsx", ["ФИО", "Компания", "Телефон"], rows)

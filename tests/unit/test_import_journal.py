@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.broken import person_with_a_broken_company
 from tests.fixtures.import_files import write_xlsx
 from tuicrm.model import Person
 from tuicrm.transfer import importer
@@ -110,8 +111,8 @@ CHILD = textwrap.dedent("""
 def test_a_big_import_killed_half_way_leaves_the_base_as_it_was(tmp_path):
     from tuicrm.config import Settings
     from tuicrm.db.connection import close_database
-    from tuicrm.session import open_session
     from tuicrm.services import contacts
+    from tuicrm.session import open_session
 
     base = tmp_path / "crm.db"
     url = f"sqlite:///{base}"
@@ -161,14 +162,10 @@ def test_with_a_worker_the_broken_references_are_read_while_it_opens_the_file(ui
     worker opens the file (before the import knows how big it is); a base much bigger than the file
     does not need them, and that check is stopped."""
     from tuicrm.model import database
-    from tuicrm.services import contacts
 
     db, actor = database.obj, ui_session.actor
     monkeypatch.setattr(importer, "DEFER_INDEX_MIN_ROWS", 10)
-    pid = contacts.create_person(actor, full_name="Сломанная Ссылка", phones=["+7 900 000-00-01"])
-    db.execute_sql("PRAGMA foreign_keys = 0")
-    db.execute_sql('UPDATE "person" SET "company_id" = 999999 WHERE "id" = ?', (pid,))
-    db.execute_sql("PRAGMA foreign_keys = 1")
+    pid = person_with_a_broken_company(db, actor, "+7 900 000-00-01")
     events = []
     real_start, real_big, real_cancel = importer._BrokenBefore.start_for_base, importer._big_import, importer._BrokenBefore.cancel
     monkeypatch.setattr(importer._BrokenBefore, "start_for_base",
