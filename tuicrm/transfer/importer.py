@@ -67,7 +67,7 @@ from tuicrm.model import (
 )
 from tuicrm.model.enums import ImportStatus, PhoneKind, StageKind
 from tuicrm.services import phones as phone_svc
-from tuicrm.services.base import _WORD, Actor, ServiceError, search_key, to_json, tokens
+from tuicrm.services.base import _WORD, Actor, ServiceError, search_key, to_json
 from tuicrm.services.contacts import compose_full_name, normalize_email, split_emails, split_full_name, split_tags
 from tuicrm.transfer import mapping as mapping_mod
 from tuicrm.transfer import presets, values
