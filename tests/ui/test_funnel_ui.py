@@ -325,6 +325,11 @@ async def test_a_deal_card_shows_brackets_as_written(ui_session, frozen_clock):
     did = deals.create_deal(actor, "Сделка [b]", amount_minor=1_000_00, person_id=pid, company_id=cid,
                             created_at=NOW - dt.timedelta(days=2))
     activities.create_activity(actor, "call_out", "Звонок [/y]", due_at=NOW + dt.timedelta(hours=3), deal_id=did, person_id=pid)
+    from tuicrm.model import DealTag, Tag
+    from tuicrm.services import users
+
+    users.create_user("maria", "Мария [/x]", "manager")
+    DealTag.create(deal=did, tag=Tag.create(name="[/t] тег", name_key="[/t] тег"))
     app = create_app(ui_session, clock=frozen_clock)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_funnel(pilot, app)
@@ -337,3 +342,13 @@ async def test_a_deal_card_shows_brackets_as_written(ui_session, frozen_clock):
         assert "ООО [/] Рога · Иван [/x] Петров" in fields and "Звонок [/y]" in fields
         assert "Сделка [b]" in plain(card.query_one("#deal-title"))
         assert "Звонок [/y]" in plain(card.query_one("#deal-activities"))
+
+        # the board's filter lists owners and tags as written too ("Мария [/x]" crashed it as it opened)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
+        await pilot.press("f")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "FilterModal" and app.screen.owner_opts)
+        owners = app.screen.query_one("#filter-owner")
+        tags = app.screen.query_one("#filter-tag")
+        assert "Мария [/x]" in [str(owners.get_option_at_index(i).prompt) for i in range(owners.option_count)]
+        assert "#[/t] тег" in [str(tags.get_option_at_index(i).prompt) for i in range(tags.option_count)]

@@ -224,6 +224,29 @@ async def test_picker_restricted_to_companies_and_escape(app, person):
         assert (results[0].kind, results[0].id) == shown[1]
 
 
+async def test_picker_and_duplicate_warning_show_brackets_as_written(app, person):
+    """Names in the picker's hits and in the duplicate warning are the user's text: a str option is
+    read as markup, and a company named "Иванов [/x] и партнёры" crashed the app when it was listed."""
+    from tuicrm.services.contacts import CardRef
+    from tuicrm.ui.modals.duplicates import DuplicateWarning
+
+    company = contacts.create_company(app.session.actor, "Иванов [/x] и партнёры")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_modal(pilot, ClientPicker(("company",)))
+        await pilot.press(*"иванов")
+        await until(pilot, lambda: app.screen.ready and app.screen.hits)
+        box = app.screen.query_one("OptionList")
+        assert "Иванов [/x] и партнёры" in str(box.get_option_at_index(0).prompt)
+        await pilot.press("escape")
+        await settle(pilot)
+        refs = [CardRef("company", company, "Иванов [/x] и партнёры", "phone +74951234567"),
+                CardRef("person", person, "Пётр [b]", "email a@b.ru")]
+        await open_modal(pilot, DuplicateWarning(refs))
+        assert "«Иванов [/x] и партнёры»" in str(app.screen.query_one("#dup-question").render())
+        listed = app.screen.query_one("#dup-list")
+        assert "Пётр [b]" in str(listed.get_option_at_index(1).prompt)
+
+
 async def test_copy_card_summary(app, person):
     actor = app.session.actor
     contacts.add_emails(actor, "petr@romashka.ru", person_id=person)

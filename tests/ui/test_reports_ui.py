@@ -165,6 +165,30 @@ async def test_filters_choose_a_manager(app):
         assert "Managers: Bob Borisov" in str(screen.query_one("#reports-filters").render())
 
 
+async def test_a_manager_with_brackets_in_the_name_is_listed_as_written(app):
+    """The managers' list of the filters dialog, and the list of saved reports, show names as
+    written: a str prompt is read as markup, and a manager named "Мария [/x] Петрова" crashed the
+    app when the dialog opened."""
+    users.create_user("maria", "Мария [/x] Петрова")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_reports(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        box = app.screen.query_one("#filter-managers")
+        names = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert "Мария [/x] Петрова" in names
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("s")  # a saved report's name is the user's text as well
+        await pilot.pause()
+        await pilot.press(*"[/s] отчёт", "tab", "4", "enter")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        saved = app.screen.query_one("#saved-list")
+        assert "[/s] отчёт" in str(saved.get_option_at_index(0).prompt)
+
+
 async def test_save_run_by_ctrl_digit_and_list(app):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reports(pilot)

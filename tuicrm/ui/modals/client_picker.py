@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -98,7 +99,7 @@ class ClientPicker(CrmModal["CardHit | None"]):
         options = self.query_one("#picker-results", OptionList)
         options.clear_options()
         s = self.settings
-        options.add_options([Option(hit_label(h, s.phone_region, s.phone_format), id=f"{h.kind}:{h.id}") for h in self.hits])
+        options.add_options([Option(Text(hit_label(h, s.phone_region, s.phone_format)), id=f"{h.kind}:{h.id}") for h in self.hits])
         if self.hits:
             options.highlighted = 0
         status = self.query_one("#picker-status", Static)

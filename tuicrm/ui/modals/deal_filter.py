@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -73,7 +74,7 @@ class FilterModal(CrmModal["tuple[BoardFilter, str, str] | None"]):
         box = self.query_one("#filter-owner", OptionList)
         box.clear_options()
         for scope, _oid, name in self.owner_opts:
-            box.add_option(Option({"all": _("All deals"), "mine": _("My deals")}.get(scope, name)))
+            box.add_option(Option(Text({"all": _("All deals"), "mine": _("My deals")}.get(scope, name))))  # names: text, never markup
         cur = self.current
         index = next((i for i, (s, oid, _n) in enumerate(self.owner_opts)
                       if s == cur.scope and (s != "user" or oid == cur.owner_id)), 0)
@@ -82,7 +83,7 @@ class FilterModal(CrmModal["tuple[BoardFilter, str, str] | None"]):
         tbox = self.query_one("#filter-tag", OptionList)
         tbox.clear_options()
         for tid, name in self.tag_opts:
-            tbox.add_option(Option(_("Any tag") if tid is None else "#" + name))
+            tbox.add_option(Option(Text(_("Any tag") if tid is None else "#" + name)))
         tbox.highlighted = next((i for i, (tid, _n) in enumerate(self.tag_opts) if tid == cur.tag_id), 0)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -41,14 +42,14 @@ class DuplicateWarning(CrmModal["tuple[str, CardRef | None] | None"]):
         with Vertical(classes="dialog dup-dialog"):
             first = self.refs[0]
             kind = _("company") if first.kind == "company" else _("person")
-            yield Static(
-                _("{reason} {kind} «{name}» — open it?").format(reason=reason_text(first), kind=kind, name=first.name),
+            yield Static(  # names and values as written, never markup
+                Text(_("{reason} {kind} «{name}» — open it?").format(reason=reason_text(first), kind=kind, name=first.name)),
                 classes="dialog-title", id="dup-question",
             )
             if len(self.refs) > 1:
                 yield Static(_("Also similar:"), classes="field-message -hint")
                 yield OptionList(*[
-                    Option(f"{'🏢' if r.kind == 'company' else '👤'} {r.name} — {reason_text(r)}", id=f"{r.kind}:{r.id}")
+                    Option(Text(f"{'🏢' if r.kind == 'company' else '👤'} {r.name} — {reason_text(r)}"), id=f"{r.kind}:{r.id}")
                     for r in self.refs
                 ], id="dup-list")
             with Horizontal(classes="dialog-buttons"):

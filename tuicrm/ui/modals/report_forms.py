@@ -138,7 +138,7 @@ class ReportFiltersModal(_Dialog):
 
     def body(self) -> ComposeResult:
         chosen = set(self.filters.managers)
-        yield SelectionList[int](*[(m.name, m.id, m.id in chosen) for m in self.managers], id="filter-managers")
+        yield SelectionList[int](*[(Text(m.name), m.id, m.id in chosen) for m in self.managers], id="filter-managers")
         with Horizontal(classes="field-row"):
             yield Label(_("Pipeline"), classes="field-label")
             yield Select([(Text(p.name), p.id) for p in self.pipelines], value=self.filters.pipeline_id or Select.NULL,
@@ -207,7 +207,7 @@ class ReportSavedModal(CrmModal):
         with Vertical(classes="dialog report-dialog"):
             yield Static(_("Saved reports — Enter runs, d deletes, Esc closes"), classes="dialog-title")
             if self.saved:
-                yield OptionList(*[Option(self._label(s), id=str(s.id)) for s in self.saved], id="saved-list")
+                yield OptionList(*[Option(Text(self._label(s)), id=str(s.id)) for s in self.saved], id="saved-list")  # a name as typed
             else:
                 yield Static(_("No saved reports yet: press s in the Reports pane to save the current filters."),
                              id="saved-none")
